@@ -1,0 +1,1 @@
+"""aexy-stream: event-driven LLM analysis of engineering activity."""

@@ -1,0 +1,161 @@
+"""The composition root: settings in, wired components out. Nothing else reads `Settings`."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from aexy_stream.settings import Settings
+from gateway.cache.base import CacheBackend
+from gateway.cache.layered import LayeredCache
+from gateway.cache.memory import MemoryCache
+from gateway.cache.redis import RedisCache
+from gateway.config import (
+    DEFAULT_TTLS,
+    BreakerConfig,
+    CacheConfig,
+    GatewayConfig,
+    Price,
+    ProviderConfig,
+    RateLimitConfig,
+    RetryConfig,
+)
+from gateway.gateway import Gateway
+from gateway.limits.base import Limiter, WindowStore
+from gateway.limits.budget import BudgetLimiter
+from gateway.limits.memory import MemoryWindowStore
+from gateway.limits.redis import RedisWindowStore
+from gateway.metrics import GatewayMetrics, default_metrics
+from gateway.pricing import DEFAULT_PRICES
+from gateway.providers.base import Provider
+from gateway.providers.claude import ClaudeProvider
+from gateway.providers.ollama import OllamaProvider
+from gateway.providers.openai import OpenAIProvider
+from gateway.providers.rules import RulesProvider
+from schemas.types import AnalysisType
+
+
+def provider_configs(s: Settings) -> dict[str, ProviderConfig]:
+    effort = MappingProxyType({"effort": s.claude_effort} if s.claude_effort else {})
+    return {
+        "claude": ProviderConfig(
+            "claude",
+            s.claude_model,
+            s.anthropic_base_url,
+            s.anthropic_api_key.get_secret_value(),
+            s.llm_timeout_s,
+            options=effort,
+        ),
+        "ollama": ProviderConfig(
+            "ollama",
+            s.ollama_model,
+            s.ollama_base_url,
+            timeout_s=s.llm_timeout_s,
+            keep_alive=s.ollama_keep_alive,
+        ),
+        "openai": ProviderConfig(
+            "openai", s.openai_model, s.openai_base_url, s.openai_api_key.get_secret_value(), s.llm_timeout_s
+        ),
+        "rules": ProviderConfig("rules", "rules-v1"),
+    }
+
+
+def rate_limits(s: Settings) -> dict[str, RateLimitConfig]:
+    budgets = {
+        "claude": (s.claude_rpm, s.claude_tpm),
+        "ollama": (s.ollama_rpm, s.ollama_tpm),
+        "openai": (s.openai_rpm, s.openai_tpm),
+        "rules": (0, 0),
+    }
+    return {
+        name: RateLimitConfig(rpm, tpm, s.llm_rate_window_s, s.llm_backfill_share)
+        for name, (rpm, tpm) in budgets.items()
+    }
+
+
+def gateway_config(s: Settings, provider: str | None = None) -> GatewayConfig:
+    primary = provider or s.llm_provider
+    chain = tuple(dict.fromkeys((primary, *s.llm_fallback_providers)))
+    ttls = {**DEFAULT_TTLS, **{AnalysisType(k): v for k, v in s.llm_cache_ttls.items()}}
+    prices = {**DEFAULT_PRICES, **{model: Price(*pair) for model, pair in s.llm_prices.items()}}
+    return GatewayConfig(
+        chain=chain,
+        cache=CacheConfig(
+            s.llm_cache_enabled, s.llm_cache_ttl, MappingProxyType(ttls), s.llm_cache_memory_items
+        ),
+        retry=RetryConfig(
+            s.llm_max_retries, s.llm_backoff_factor, s.llm_backoff_initial_s, s.llm_backoff_max_s
+        ),
+        breaker=BreakerConfig(s.llm_breaker_threshold, s.llm_breaker_cooldown_s),
+        prices=MappingProxyType(prices),
+    )
+
+
+def build_provider(config: ProviderConfig, http: httpx.AsyncClient | None = None) -> Provider:
+    if config.name == "claude":
+        return ClaudeProvider(config)
+    if config.name == "ollama":
+        return OllamaProvider(config, http_client=http)
+    if config.name == "openai":
+        return OpenAIProvider(config, http_client=http)
+    return RulesProvider()
+
+
+def build_cache(config: CacheConfig, redis: Redis | None, metrics: GatewayMetrics) -> LayeredCache:
+    if not config.enabled:
+        return LayeredCache((), metrics.record_cache)
+    tiers: list[CacheBackend] = [MemoryCache(config.memory_max_items)]
+    if redis is not None:
+        tiers.append(
+            RedisCache(
+                redis,
+                prefix=config.key_prefix,
+                retry_after_s=config.redis_retry_after_s,
+                on_error=metrics.record_cache_error,
+            )
+        )
+    return LayeredCache(tiers, metrics.record_cache)
+
+
+def build_limiters(s: Settings, redis: Redis | None, names: tuple[str, ...]) -> dict[str, Limiter]:
+    store: WindowStore = RedisWindowStore(redis) if redis is not None else MemoryWindowStore()
+    limits = rate_limits(s)
+    return {name: BudgetLimiter(name, limits[name], store) for name in names}
+
+
+def redis_client(s: Settings) -> Redis | None:
+    if not s.redis_url:
+        return None
+    return Redis.from_url(s.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=False)
+
+
+def gateway_parts(
+    settings: Settings, provider: str | None = None, metrics: GatewayMetrics | None = None
+) -> dict[str, Any]:
+    """Keyword arguments of `Gateway(...)` built from settings."""
+    config = gateway_config(settings, provider)
+    metrics = metrics or default_metrics()
+    redis = redis_client(settings)
+    configs = provider_configs(settings)
+    return {
+        "config": config,
+        "providers": {name: build_provider(configs[name]) for name in config.chain},
+        "cache": build_cache(config.cache, redis, metrics),
+        "limiters": build_limiters(settings, redis, config.chain),
+        "metrics": metrics,
+    }
+
+
+class LLMGateway(Gateway):
+    """The gateway built from the environment: `LLMGateway(provider="ollama")` switches provider."""
+
+    def __init__(
+        self,
+        provider: str | None = None,
+        settings: Settings | None = None,
+        metrics: GatewayMetrics | None = None,
+    ) -> None:
+        super().__init__(**gateway_parts(settings or Settings(), provider, metrics))

@@ -1,0 +1,78 @@
+"""The one settings object of the process, read from the environment (and `.env`).
+
+Only the composition root (`aexy_stream.compose`, the CLI) reads it; components get plain config
+objects from `gateway.config`. Names of the original design are kept: LLM_PROVIDER,
+ANTHROPIC_API_KEY, CLAUDE_MODEL, OLLAMA_BASE_URL, OLLAMA_MODEL, LLM_CACHE_TTL, LLM_CACHE_ENABLED,
+REDIS_URL. Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ProviderName = Literal["claude", "ollama", "openai", "rules"]
+PROVIDERS: tuple[str, ...] = ("claude", "ollama", "openai", "rules")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True, env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    llm_provider: ProviderName = "claude"
+    llm_fallback_providers: Annotated[tuple[ProviderName, ...], NoDecode] = ()
+
+    anthropic_api_key: SecretStr = SecretStr("")
+    anthropic_base_url: str = ""
+    claude_model: str = "claude-sonnet-5-5"
+    claude_effort: Literal["", "low", "medium", "high", "xhigh", "max"] = ""
+    claude_rpm: int = Field(50, ge=0)
+    claude_tpm: int = Field(100_000, ge=0)
+
+    ollama_base_url: str = "http://localhost:11434"
+    ollama_model: str = "llama3.2"
+    ollama_keep_alive: str = "5m"
+    ollama_rpm: int = Field(0, ge=0)
+    ollama_tpm: int = Field(0, ge=0)
+
+    openai_base_url: str = "http://localhost:8080/v1"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_model: str = "local-model"
+    openai_rpm: int = Field(0, ge=0)
+    openai_tpm: int = Field(0, ge=0)
+
+    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0, le=20)
+    llm_backoff_factor: float = Field(2.0, ge=1.0)
+    llm_backoff_initial_s: float = Field(1.0, ge=0)
+    llm_backoff_max_s: float = Field(60.0, gt=0)
+    llm_breaker_threshold: int = Field(5, ge=1)
+    llm_breaker_cooldown_s: float = Field(30.0, ge=0)
+    llm_rate_window_s: float = Field(60.0, gt=0)
+    llm_backfill_share: float = Field(0.2, gt=0, le=1)
+    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    llm_cache_enabled: bool = True
+    llm_cache_ttl: int = Field(3600, ge=1)
+    llm_cache_ttls: dict[str, int] = Field(default_factory=dict)
+    llm_cache_memory_items: int = Field(10_000, ge=1)
+    redis_url: str = ""
+
+    @field_validator("llm_fallback_providers", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+
+def setting_error_line(exc: ValidationError) -> str:
+    """One line naming the bad setting(s) as environment variables."""
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        parts.append(f"{name}: {error['msg']}")
+    return "invalid setting " + "; ".join(parts)

@@ -1,0 +1,1 @@
+"""The provider-agnostic LLM gateway: providers, prompts, cache, rate limits, retries, fallback, metrics."""

@@ -1,0 +1,90 @@
+"""Plain, frozen configuration values handed to gateway components.
+
+Only the composition root (`aexy_stream.settings` + `aexy_stream.compose`) reads the environment;
+everything in `gateway/` receives these objects and never looks at settings itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from schemas.types import AnalysisType
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    name: str
+    model: str
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)
+    timeout_s: float = 60.0
+    keep_alive: str = "5m"
+    options: MappingProxyType[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitConfig:
+    """Budgets per provider; 0 means unlimited."""
+
+    requests_per_window: int = 0
+    tokens_per_window: int = 0
+    window_s: float = 60.0
+    backfill_share: float = 0.2
+
+
+DEFAULT_TTLS: MappingProxyType[AnalysisType, int] = MappingProxyType(
+    {
+        AnalysisType.CODE_QUALITY: DAY,
+        AnalysisType.SKILL_EXTRACTION: 7 * DAY,
+        AnalysisType.ATTRITION_RISK: 3600,
+        AnalysisType.TEAM_HEALTH: 3600,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    enabled: bool = True
+    default_ttl_s: int = 3600
+    ttls: MappingProxyType[AnalysisType, int] = field(default_factory=lambda: DEFAULT_TTLS)
+    memory_max_items: int = 10_000
+    redis_retry_after_s: float = 5.0
+    key_prefix: str = "aexy:llm:"
+
+    def ttl_for(self, analysis_type: AnalysisType) -> int:
+        return self.ttls.get(analysis_type, self.default_ttl_s)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    max_retries: int = 3
+    backoff_factor: float = 2.0
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 60.0
+    jitter_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerConfig:
+    failure_threshold: int = 5
+    cooldown_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    chain: tuple[str, ...]
+    cache: CacheConfig = field(default_factory=CacheConfig)
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    prices: MappingProxyType[str, Price] = field(default_factory=lambda: MappingProxyType({}))

@@ -1,0 +1,80 @@
+"""The gateway's error tree.
+
+Providers translate their own failures into these classes once, at the provider boundary
+(`raise ... from exc`). Everything above the providers (retries, fallback, the stream processor's
+retry topic) decides with one predicate, `is_retryable`, and never looks at HTTP statuses again.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class GatewayError(Exception):
+    """Base class. `retryable` says whether the same call may succeed later."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, provider: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.retry_after = retry_after
+
+    @property
+    def error_type(self) -> str:
+        return type(self).__name__
+
+
+class RateLimited(GatewayError):
+    """429 from the provider; `retry_after` holds the server's hint in seconds when it gave one."""
+
+    retryable = True
+
+
+class Overloaded(GatewayError):
+    """The provider is overloaded for everyone (Anthropic 529)."""
+
+    retryable = True
+
+
+class ProviderTimeout(GatewayError):
+    retryable = True
+
+
+class ProviderUnavailable(GatewayError):
+    """5xx or a connection failure."""
+
+    retryable = True
+
+
+class BadRequest(GatewayError):
+    """The provider rejected the request itself (4xx other than auth and rate limits)."""
+
+
+class AuthError(GatewayError):
+    """Missing, invalid or unauthorized credentials."""
+
+
+class SpendLimitReached(GatewayError):
+    """A 429/400 that means money ran out: retrying cannot help until someone acts."""
+
+
+class InvalidOutput(GatewayError):
+    """The model's reply did not match the result schema, even after one repair attempt."""
+
+
+class LLMUnavailableError(GatewayError):
+    """Every provider of the chain failed with a retryable error; try again later."""
+
+    retryable = True
+
+    def __init__(
+        self, message: str, *, causes: tuple[GatewayError, ...] = (), retry_after: float | None = None
+    ):
+        super().__init__(message, retry_after=retry_after)
+        self.causes = causes
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """The one retry predicate of the project: only gateway errors flagged retryable qualify."""
+    return isinstance(exc, GatewayError) and exc.retryable

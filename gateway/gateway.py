@@ -1,0 +1,374 @@
+"""The gateway: one `analyze` call from an `AnalysisRequest` to a typed `AnalysisResult`.
+
+Order of work for one request, per provider of the fallback chain (`LLM_PROVIDER`, then
+`LLM_FALLBACK_PROVIDERS`):
+
+1. skip the provider while its circuit breaker is open or `is_available()` is false;
+2. look the canonical key up in the cache tiers (memory, then Redis);
+3. on a miss, join an identical call already in flight, or start one (single flight);
+4. each attempt waits for rate budget (requests and estimated tokens), calls the provider,
+   then settles the token reservation with the usage reported; retryable errors are retried
+   with backoff honouring Retry-After;
+5. the reply is validated against the result model; an invalid one gets one repair call,
+   then fails with `InvalidOutput`;
+6. the answer is stored with the analysis type's TTL and wrapped in the envelope.
+
+When every provider fails: `LLMUnavailableError` (retryable) if any failure was retryable,
+otherwise the first non-retryable error (retrying it later cannot help).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from time import perf_counter
+from typing import Any
+
+import orjson
+
+from gateway.cache.keys import cache_key
+from gateway.cache.layered import LayeredCache
+from gateway.config import GatewayConfig, RateLimitConfig
+from gateway.errors import BadRequest, GatewayError, InvalidOutput, LLMUnavailableError
+from gateway.flight import SingleFlight
+from gateway.limits.base import Limiter, estimate_tokens
+from gateway.limits.budget import BudgetLimiter
+from gateway.limits.memory import MemoryWindowStore
+from gateway.logs import analysis_line
+from gateway.metrics import GatewayMetrics, default_metrics
+from gateway.output import OutputMismatch, parse_result
+from gateway.pricing import cost_usd
+from gateway.prompts import PromptTemplate, prompt_for, repair_message
+from gateway.providers.base import ChatMessage, Provider, ProviderCall, ProviderReply
+from gateway.resilience.availability import AvailabilityProbe
+from gateway.resilience.breaker import CircuitBreaker
+from gateway.resilience.retry import retrying
+from schemas.envelope import AnalysisResult
+from schemas.request import AnalysisRequest
+from schemas.results import ResultModel, result_model
+from schemas.types import AnalysisType
+
+Sleep = Callable[[float], Awaitable[None]]
+NOT_HEALTH_FAILURES = (BadRequest, InvalidOutput)
+
+
+@cache
+def envelope_type(analysis_type: AnalysisType) -> type[AnalysisResult[Any]]:
+    envelope: type[AnalysisResult[Any]] = AnalysisResult[result_model(analysis_type)]  # type: ignore[misc,assignment]
+    return envelope
+
+
+@cache
+def result_schema(analysis_type: AnalysisType) -> dict[str, Any]:
+    return result_model(analysis_type).model_json_schema()
+
+
+@dataclass(slots=True)
+class _Trace:
+    """Where one analysis spent its time, to tell gateway overhead from provider time."""
+
+    provider_s: float = 0.0
+    waited_s: float = 0.0
+    joined: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    result: ResultModel
+    provider: str
+    model: str
+    prompt_version: str
+    input_tokens: int
+    output_tokens: int
+    cache_hit: bool = False
+
+    def encode(self) -> bytes:
+        return orjson.dumps(
+            [self.result.model_dump(mode="json"), self.provider, self.model, self.prompt_version]
+        )
+
+    @classmethod
+    def decode(cls, analysis_type: AnalysisType, data: bytes) -> Answer:
+        result, provider, model, version = orjson.loads(data)
+        return cls(result_model(analysis_type).model_validate(result), provider, model, version, 0, 0, True)
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        providers: Mapping[str, Provider],
+        *,
+        cache: LayeredCache | None = None,
+        limiters: Mapping[str, Limiter] | None = None,
+        metrics: GatewayMetrics | None = None,
+        probe: AvailabilityProbe | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._config = config
+        self._providers = dict(providers)
+        self._cache = cache or LayeredCache(())
+        self._limiters = {name: (limiters or {}).get(name) or _unlimited(name) for name in providers}
+        self._metrics = metrics or default_metrics()
+        self._probe = probe or AvailabilityProbe()
+        self._sleep = sleep
+        self._breakers = {name: CircuitBreaker(config.breaker) for name in providers}
+        self._flight: SingleFlight[Answer] = SingleFlight()
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        return self._config.chain
+
+    def breaker(self, provider: str) -> CircuitBreaker:
+        return self._breakers[provider]
+
+    async def analyze(
+        self, request: AnalysisRequest, *, use_cache: bool = True, provider: str | None = None
+    ) -> AnalysisResult[Any]:
+        started, trace = perf_counter(), _Trace()
+        try:
+            answer = await self._through_chain(request, use_cache, self._chain(provider), trace)
+        except GatewayError as exc:
+            self._record_failure(request, exc, started)
+            raise
+        return self._envelope(request, answer, started, trace)
+
+    async def aclose(self) -> None:
+        for provider in self._providers.values():
+            await provider.aclose()
+        await self._cache.aclose()
+
+    def _chain(self, provider: str | None) -> tuple[str, ...]:
+        if provider is None:
+            return self._config.chain
+        if provider not in self._providers:
+            raise BadRequest(f"unknown provider {provider!r}; configured: {', '.join(self._providers)}")
+        return (provider,)
+
+    async def _through_chain(
+        self, request: AnalysisRequest, use_cache: bool, chain: tuple[str, ...], trace: _Trace
+    ) -> Answer:
+        errors: list[GatewayError] = []
+        for name in chain:
+            provider = self._providers[name]
+            if not await self._usable(provider):
+                continue
+            try:
+                return await self._answer_from(provider, request, use_cache, trace)
+            except GatewayError as exc:
+                errors.append(exc)
+                self._metrics.fallbacks.labels(name, exc.error_type).inc()
+        raise _exhausted(errors, chain)
+
+    async def _usable(self, provider: Provider) -> bool:
+        if not await self._probe.available(provider):
+            self._metrics.fallbacks.labels(provider.name, "unavailable").inc()
+            return False
+        if not self._breakers[provider.name].allow():
+            self._metrics.fallbacks.labels(provider.name, "breaker_open").inc()
+            return False
+        return True
+
+    async def _answer_from(
+        self, provider: Provider, request: AnalysisRequest, use_cache: bool, trace: _Trace
+    ) -> Answer:
+        prompt = prompt_for(request.analysis_type)
+        key = cache_key(
+            request.analysis_type,
+            prompt.version,
+            provider.name,
+            provider.model,
+            request.content,
+            request.context,
+        )
+        flight_key = key if use_cache else f"{key}:fresh"
+        answer, trace.joined = await self._flight.run(
+            flight_key, lambda: self._lookup_or_call(provider, prompt, request, key, use_cache, trace)
+        )
+        if trace.joined:
+            self._metrics.coalesced.inc()
+        return answer
+
+    async def _lookup_or_call(
+        self,
+        provider: Provider,
+        prompt: PromptTemplate,
+        request: AnalysisRequest,
+        key: str,
+        use_cache: bool,
+        trace: _Trace,
+    ) -> Answer:
+        if use_cache and (found := await self._cache.get(key)) is not None:
+            return Answer.decode(request.analysis_type, found[0].value)
+        answer = await self._call(provider, prompt, request, trace)
+        await self._cache.set(key, answer.encode(), self._config.cache.ttl_for(request.analysis_type))
+        return answer
+
+    async def _call(
+        self, provider: Provider, prompt: PromptTemplate, request: AnalysisRequest, trace: _Trace
+    ) -> Answer:
+        model = result_model(request.analysis_type)
+        rendered = prompt.render(request)
+        call = ProviderCall(
+            request=request,
+            system=rendered.system,
+            messages=(ChatMessage("user", rendered.user),),
+            schema=result_schema(request.analysis_type),
+            schema_name=model.__name__,
+            max_tokens=prompt.max_tokens,
+        )
+        reply = await self._attempts(provider, call, trace)
+        replies = [reply]
+        try:
+            result = parse_result(model, reply.text)
+        except OutputMismatch as exc:
+            result, repaired = await self._repair(provider, call, reply, exc, trace)
+            replies.append(repaired)
+        return Answer(
+            result=result,
+            provider=provider.name,
+            model=reply.model,
+            prompt_version=prompt.version,
+            input_tokens=sum(r.input_tokens for r in replies),
+            output_tokens=sum(r.output_tokens for r in replies),
+        )
+
+    async def _repair(
+        self,
+        provider: Provider,
+        call: ProviderCall,
+        reply: ProviderReply,
+        problem: OutputMismatch,
+        trace: _Trace,
+    ) -> tuple[ResultModel, ProviderReply]:
+        """One more call showing the model its invalid reply and what was wrong with it."""
+        messages = (
+            *call.messages,
+            ChatMessage("assistant", reply.text or "(empty reply)"),
+            ChatMessage("user", repair_message(str(problem))),
+        )
+        repaired = await self._attempts(provider, replace(call, messages=messages), trace)
+        try:
+            return parse_result(result_model(call.request.analysis_type), repaired.text), repaired
+        except OutputMismatch as exc:
+            error = InvalidOutput(
+                f"{provider.name}: invalid output after one repair: {exc}", provider=provider.name
+            )
+            self._metrics.errors.labels(provider.name, error.error_type).inc()
+            raise error from exc
+
+    async def _attempts(self, provider: Provider, call: ProviderCall, trace: _Trace) -> ProviderReply:
+        reply: ProviderReply | None = None
+        async for attempt in retrying(self._config.retry, sleep=self._sleeper(trace)):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    self._metrics.retries.labels(provider.name).inc()
+                reply = await self._attempt(provider, call, trace)
+        assert reply is not None  # tenacity re-raises the last error when attempts run out
+        return reply
+
+    async def _attempt(self, provider: Provider, call: ProviderCall, trace: _Trace) -> ProviderReply:
+        limiter = self._limiters[provider.name]
+        prompt_chars = len(call.system) + sum(len(m.content) for m in call.messages)
+        permit = await limiter.acquire(estimate_tokens(prompt_chars, call.max_tokens), call.request.priority)
+        trace.waited_s += permit.waited_s
+        self._metrics.limiter_wait.labels(provider.name).observe(permit.waited_s)
+        started = perf_counter()
+        try:
+            reply = await provider.analyze(call)
+        except GatewayError as exc:
+            trace.provider_s += perf_counter() - started
+            await limiter.settle(permit, 0)
+            self._provider_failed(provider.name, exc)
+            raise
+        trace.provider_s += perf_counter() - started
+        limiter.observe(reply.rate)
+        await limiter.settle(permit, reply.input_tokens + reply.output_tokens)
+        self._breakers[provider.name].record_success()
+        return reply
+
+    def _sleeper(self, trace: _Trace) -> Sleep:
+        async def sleep(seconds: float) -> None:
+            trace.waited_s += seconds
+            await self._sleep(seconds)
+
+        return sleep
+
+    def _provider_failed(self, name: str, exc: GatewayError) -> None:
+        self._metrics.errors.labels(name, exc.error_type).inc()
+        if not isinstance(exc, NOT_HEALTH_FAILURES):
+            self._breakers[name].record_failure()
+
+    def _envelope(
+        self, request: AnalysisRequest, answer: Answer, started: float, trace: _Trace
+    ) -> AnalysisResult[Any]:
+        cost = cost_usd(self._config.prices, answer.model, answer.input_tokens, answer.output_tokens)
+        latency_s = perf_counter() - started
+        envelope = envelope_type(request.analysis_type)(
+            request_id=request.request_id,
+            analysis_type=request.analysis_type,
+            subject=request.subject,
+            result=answer.result,
+            provider=answer.provider,
+            model=answer.model,
+            prompt_version=answer.prompt_version,
+            cache_hit=answer.cache_hit,
+            latency_ms=latency_s * 1000,
+            input_tokens=answer.input_tokens,
+            output_tokens=answer.output_tokens,
+            cost_usd=cost,
+        )
+        self._record_success(request, answer, latency_s, cost, trace)
+        return envelope
+
+    def _record_success(
+        self, request: AnalysisRequest, answer: Answer, latency_s: float, cost: float, trace: _Trace
+    ) -> None:
+        m, provider, kind = self._metrics, answer.provider, request.analysis_type.value
+        m.requests.labels(provider, kind, "cache_hit" if answer.cache_hit else "ok").inc()
+        m.latency.labels(provider, kind).observe(latency_s)
+        m.tokens.labels(provider, "input").inc(answer.input_tokens)
+        m.tokens.labels(provider, "output").inc(answer.output_tokens)
+        m.cost.labels(provider, answer.model).inc(cost)
+        if not trace.joined:
+            m.overhead.observe(max(latency_s - trace.provider_s - trace.waited_s, 0.0))
+        analysis_line(
+            request_id=request.request_id,
+            provider=provider,
+            analysis_type=kind,
+            latency_ms=round(latency_s * 1000, 3),
+            tokens_used=answer.input_tokens + answer.output_tokens,
+            cache_hit=answer.cache_hit,
+        )
+
+    def _record_failure(self, request: AnalysisRequest, exc: GatewayError, started: float) -> None:
+        kind = request.analysis_type.value
+        self._metrics.requests.labels(exc.provider or "none", kind, exc.error_type).inc()
+        analysis_line(
+            request_id=request.request_id,
+            provider=exc.provider or "none",
+            analysis_type=kind,
+            latency_ms=round((perf_counter() - started) * 1000, 3),
+            tokens_used=0,
+            cache_hit=False,
+            error=exc.error_type,
+        )
+
+
+def _unlimited(name: str) -> Limiter:
+    return BudgetLimiter(name, RateLimitConfig(), MemoryWindowStore())
+
+
+def _exhausted(errors: list[GatewayError], chain: tuple[str, ...]) -> GatewayError:
+    if not errors:
+        return LLMUnavailableError(f"no provider available (chain: {', '.join(chain)})")
+    retryable = [e for e in errors if e.retryable]
+    if not retryable:
+        return errors[0]
+    hints = [e.retry_after for e in retryable if e.retry_after is not None]
+    summary = "; ".join(str(e) for e in errors)
+    return LLMUnavailableError(
+        f"every provider failed: {summary}", causes=tuple(errors), retry_after=min(hints, default=None)
+    )

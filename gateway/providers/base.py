@@ -1,0 +1,66 @@
+"""The provider seam: one narrow protocol and the plain values that cross it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from schemas.request import AnalysisRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCall:
+    """Everything a provider needs for one structured-output call."""
+
+    request: AnalysisRequest
+    system: str
+    messages: tuple[ChatMessage, ...]
+    schema: dict[str, Any]
+    schema_name: str
+    max_tokens: int
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateHint:
+    """What the provider's reply said about the remaining budget (e.g. anthropic-ratelimit-* headers)."""
+
+    requests_remaining: int | None = None
+    tokens_remaining: int | None = None
+    reset_after_s: float | None = None
+
+
+NO_HINT = RateHint()
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReply:
+    """The model's raw JSON text and what the call consumed."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    model: str
+    rate: RateHint = field(default=NO_HINT)
+
+
+class Provider(Protocol):
+    """An LLM backend. `analyze` raises only `gateway.errors.GatewayError` subclasses."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    async def analyze(self, call: ProviderCall) -> ProviderReply: ...
+
+    async def is_available(self) -> bool: ...
+
+    async def aclose(self) -> None: ...

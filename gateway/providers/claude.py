@@ -1,0 +1,97 @@
+"""Anthropic Claude through the official `anthropic` SDK.
+
+Structured output goes through `output_config.format` (JSON schema), the current API: recent models
+reject sampling parameters, assistant prefill and forced tool choice with a 400, so none is sent.
+The SDK's own retries are off (`max_retries=0`): the gateway retries, honouring Retry-After.
+The SDK runs on `httpx2`; pass `http_client=httpx2.AsyncClient(...)` to share a pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import httpx2
+import orjson
+
+from gateway.config import ProviderConfig
+from gateway.errors import GatewayError, InvalidOutput
+from gateway.providers import translate
+from gateway.providers.base import ProviderCall, ProviderReply
+from gateway.providers.ratelimit_headers import anthropic_hint
+
+
+class ClaudeProvider:
+    def __init__(self, config: ProviderConfig, *, http_client: httpx2.AsyncClient | None = None) -> None:
+        self._config = config
+        self._client = anthropic.AsyncAnthropic(
+            api_key=config.api_key or "missing",
+            base_url=config.base_url or None,
+            max_retries=0,
+            timeout=config.timeout_s,
+            http_client=http_client,
+        )
+        self._schemas: dict[str, dict[str, Any]] = {}
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def model(self) -> str:
+        return self._config.model
+
+    async def is_available(self) -> bool:
+        return bool(self._config.api_key)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def analyze(self, call: ProviderCall) -> ProviderReply:
+        try:
+            raw = await self._client.messages.with_raw_response.create(**self._params(call))
+        except anthropic.APIError as exc:
+            raise self._translate(exc) from exc
+        message = raw.parse()
+        return ProviderReply(
+            text=_text_of(message),
+            input_tokens=message.usage.input_tokens,
+            output_tokens=message.usage.output_tokens,
+            model=message.model,
+            rate=anthropic_hint(raw.headers),
+        )
+
+    def _params(self, call: ProviderCall) -> dict[str, Any]:
+        output_config: dict[str, Any] = {"format": {"type": "json_schema", "schema": self._schema(call)}}
+        if effort := self._config.options.get("effort"):
+            output_config["effort"] = effort
+        return {
+            "model": self.model,
+            "max_tokens": call.max_tokens,
+            "system": call.system,
+            "messages": [{"role": m.role, "content": m.content} for m in call.messages],
+            "output_config": output_config,
+        }
+
+    def _schema(self, call: ProviderCall) -> dict[str, Any]:
+        if call.schema_name not in self._schemas:
+            self._schemas[call.schema_name] = anthropic.transform_schema(call.schema)
+        return self._schemas[call.schema_name]
+
+    def _translate(self, exc: anthropic.APIError) -> GatewayError:
+        if isinstance(exc, anthropic.APITimeoutError):
+            return translate.timeout(self.name, exc)
+        if isinstance(exc, anthropic.APIConnectionError):
+            return translate.unreachable(self.name, exc)
+        if isinstance(exc, anthropic.APIStatusError):
+            return translate.from_status(self.name, exc.status_code, exc.body, exc.response.headers)
+        return InvalidOutput(f"{self.name}: unreadable reply ({type(exc).__name__})", provider=self.name)
+
+
+def _text_of(message: anthropic.types.Message) -> str:
+    """The reply's JSON: text blocks joined (thinking blocks skipped), or a tool_use input."""
+    texts = [block.text for block in message.content if block.type == "text"]
+    if texts:
+        return "".join(texts)
+    inputs = [block.input for block in message.content if block.type == "tool_use"]
+    return orjson.dumps(inputs[0]).decode() if inputs else ""

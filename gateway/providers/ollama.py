@@ -1,0 +1,59 @@
+"""Ollama's native API: `POST /api/chat` with `stream: false` and `format` = the JSON schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gateway.config import ProviderConfig
+from gateway.errors import InvalidOutput
+from gateway.providers.base import ProviderCall, ProviderReply
+from gateway.providers.http import answers, post_json
+
+
+class OllamaProvider:
+    def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
+        self._config = config
+        self._base = (config.base_url or "http://localhost:11434").rstrip("/")
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(timeout=config.timeout_s)
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def model(self) -> str:
+        return self._config.model
+
+    async def is_available(self) -> bool:
+        return await answers(self._client, f"{self._base}/api/tags", {})
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def analyze(self, call: ProviderCall) -> ProviderReply:
+        reply, _ = await post_json(self._client, self.name, f"{self._base}/api/chat", self._body(call), {})
+        message = reply.get("message")
+        if not isinstance(message, dict) or not isinstance(message.get("content"), str):
+            raise InvalidOutput(f"{self.name}: reply has no message content", provider=self.name)
+        return ProviderReply(
+            text=message["content"],
+            input_tokens=int(reply.get("prompt_eval_count") or 0),
+            output_tokens=int(reply.get("eval_count") or 0),
+            model=str(reply.get("model") or self.model),
+        )
+
+    def _body(self, call: ProviderCall) -> dict[str, Any]:
+        system = [{"role": "system", "content": call.system}]
+        options = {"temperature": call.temperature, "num_predict": call.max_tokens, **self._config.options}
+        return {
+            "model": self.model,
+            "messages": system + [{"role": m.role, "content": m.content} for m in call.messages],
+            "stream": False,
+            "format": call.schema,
+            "options": options,
+            "keep_alive": self._config.keep_alive,
+        }

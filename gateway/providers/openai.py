@@ -1,0 +1,71 @@
+"""Any OpenAI-compatible server (llama.cpp server, vLLM, LM Studio, OpenAI itself):
+`POST {base}/chat/completions` with `response_format` = json_schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gateway.config import ProviderConfig
+from gateway.errors import InvalidOutput
+from gateway.providers.base import ProviderCall, ProviderReply
+from gateway.providers.http import answers, post_json
+from gateway.providers.ratelimit_headers import openai_hint
+
+
+class OpenAIProvider:
+    def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
+        self._config = config
+        self._base = (config.base_url or "http://localhost:8080/v1").rstrip("/")
+        self._headers = {"authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(timeout=config.timeout_s)
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def model(self) -> str:
+        return self._config.model
+
+    async def is_available(self) -> bool:
+        return await answers(self._client, f"{self._base}/models", self._headers)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def analyze(self, call: ProviderCall) -> ProviderReply:
+        url = f"{self._base}/chat/completions"
+        reply, headers = await post_json(self._client, self.name, url, self._body(call), self._headers)
+        usage = reply.get("usage") or {}
+        return ProviderReply(
+            text=self._content(reply),
+            input_tokens=int(usage.get("prompt_tokens") or 0),
+            output_tokens=int(usage.get("completion_tokens") or 0),
+            model=str(reply.get("model") or self.model),
+            rate=openai_hint(headers),
+        )
+
+    def _content(self, reply: dict[str, Any]) -> str:
+        try:
+            content = reply["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise InvalidOutput(f"{self.name}: reply has no choices[0].message", provider=self.name) from exc
+        if not isinstance(content, str):
+            raise InvalidOutput(f"{self.name}: empty message content (refusal?)", provider=self.name)
+        return content
+
+    def _body(self, call: ProviderCall) -> dict[str, Any]:
+        schema = {"name": call.schema_name, "schema": call.schema, "strict": True}
+        return {
+            "model": self.model,
+            "messages": [{"role": "system", "content": call.system}]
+            + [{"role": m.role, "content": m.content} for m in call.messages],
+            "response_format": {"type": "json_schema", "json_schema": schema},
+            "max_tokens": call.max_tokens,
+            "temperature": call.temperature,
+            **self._config.options,
+        }

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.config import BreakerConfig, RetryConfig
+from gateway.errors import BadRequest, RateLimited
+from gateway.flight import SingleFlight
+from gateway.resilience.breaker import CircuitBreaker, State
+from gateway.resilience.retry import retrying
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=3, cooldown_s=10), clock)
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.record_failure()
+    assert breaker.state is State.OPEN
+    assert not breaker.allow()
+    clock.now = 10.0
+    assert breaker.allow()  # the one probe
+    assert not breaker.allow()  # no second probe while the first is out
+    breaker.record_failure()
+    assert breaker.state is State.OPEN
+    clock.now = 20.0
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state is State.CLOSED
+    assert breaker.allow()
+
+
+def test_a_success_resets_the_consecutive_count() -> None:
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=2, cooldown_s=10), FakeClock())
+    breaker.record_failure()
+    breaker.record_success()
+    breaker.record_failure()
+    assert breaker.state is State.CLOSED
+
+
+async def test_retry_waits_retry_after_on_every_attempt() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    hints = iter([2.0, 3.0, 5.0])
+    config = RetryConfig(max_retries=3, backoff_initial_s=0.01, jitter_s=0)
+    with pytest.raises(RateLimited):
+        async for attempt in retrying(config, sleep=sleep):
+            with attempt:
+                raise RateLimited("429", retry_after=next(hints, 7.0))
+    assert len(waits) == 3
+    for wait, hint in zip(waits, (2.0, 3.0, 5.0), strict=True):
+        assert hint <= wait <= hint * 1.1
+
+
+async def test_retry_backs_off_exponentially_without_a_hint() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    config = RetryConfig(max_retries=3, backoff_factor=2, backoff_initial_s=1, jitter_s=0)
+    with pytest.raises(RateLimited):
+        async for attempt in retrying(config, sleep=sleep):
+            with attempt:
+                raise RateLimited("429")
+    assert waits == [1, 2, 4]
+
+
+async def test_non_retryable_errors_are_not_retried() -> None:
+    attempts = 0
+    with pytest.raises(BadRequest):
+        async for attempt in retrying(RetryConfig(), sleep=asyncio.sleep):
+            with attempt:
+                attempts += 1
+                raise BadRequest("400")
+    assert attempts == 1
+
+
+async def test_a_retry_after_beyond_the_backoff_cap_stops_in_process_retries() -> None:
+    attempts = 0
+    with pytest.raises(RateLimited):
+        async for attempt in retrying(RetryConfig(backoff_max_s=30), sleep=asyncio.sleep):
+            with attempt:
+                attempts += 1
+                raise RateLimited("429", retry_after=3600)
+    assert attempts == 1
+
+
+async def test_single_flight_runs_identical_work_once() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    calls = 0
+    release = asyncio.Event()
+
+    async def work() -> int:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return 42
+
+    tasks = [asyncio.create_task(flight.run("k", work)) for _ in range(100)]
+    await asyncio.sleep(0)
+    release.set()
+    results = await asyncio.gather(*tasks)
+    assert calls == 1
+    assert {value for value, _ in results} == {42}
+    assert sum(joined for _, joined in results) == 99
+    assert len(flight) == 0
+
+
+async def test_single_flight_shares_failures_and_forgets_them() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+
+    async def boom() -> int:
+        raise RateLimited("429")
+
+    with pytest.raises(RateLimited):
+        await flight.run("k", boom)
+
+    async def fine() -> int:
+        return 1
+
+    assert await flight.run("k", fine) == (1, False)

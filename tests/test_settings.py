@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from aexy_stream.compose import gateway_config, rate_limits
+from aexy_stream.settings import Settings, setting_error_line
+from schemas.types import AnalysisType
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.chdir(str(tmp_path))  # no stray .env
+    for name in ("LLM_PROVIDER", "LLM_FALLBACK_PROVIDERS", "CLAUDE_RPM", "LLM_CACHE_TTL", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_follow_the_design() -> None:
+    settings = Settings()
+    assert settings.llm_provider == "claude"
+    assert settings.ollama_base_url == "http://localhost:11434"
+    assert settings.ollama_model == "llama3.2"
+    assert settings.llm_cache_ttl == 3600
+    assert settings.llm_cache_enabled is True
+    assert (settings.claude_rpm, settings.claude_tpm) == (50, 100_000)
+
+
+def test_per_type_ttls_of_the_design() -> None:
+    cache = gateway_config(Settings()).cache
+    assert cache.ttl_for(AnalysisType.CODE_QUALITY) == 24 * 3600
+    assert cache.ttl_for(AnalysisType.SKILL_EXTRACTION) == 7 * 24 * 3600
+    assert cache.ttl_for(AnalysisType.ATTRITION_RISK) == 3600
+    assert cache.ttl_for(AnalysisType.TEAM_HEALTH) == 3600
+    assert cache.ttl_for(AnalysisType.SOFT_SKILLS) == 3600
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "ollama")
+    monkeypatch.setenv("LLM_FALLBACK_PROVIDERS", "claude, rules")
+    monkeypatch.setenv("LLM_CACHE_TTL", "60")
+    monkeypatch.setenv("CLAUDE_RPM", "7")
+    settings = Settings()
+    assert gateway_config(settings).chain == ("ollama", "claude", "rules")
+    assert gateway_config(settings, provider="rules").chain == ("rules", "ollama", "claude")
+    assert gateway_config(settings).cache.ttl_for(AnalysisType.SOFT_SKILLS) == 60
+    assert rate_limits(settings)["claude"].requests_per_window == 7
+
+
+def test_a_bad_setting_names_itself_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUDE_RPM", "lots")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    line = setting_error_line(caught.value)
+    assert "CLAUDE_RPM" in line
+    assert "\n" not in line
+
+
+def test_an_unknown_provider_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "gpt-banana")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "LLM_PROVIDER" in setting_error_line(caught.value)
+
+
+def test_the_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-very-secret")
+    settings = Settings()
+    assert "sk-ant-very-secret" not in repr(settings)
+    assert "sk-ant-very-secret" not in str(gateway_config(settings))

@@ -41,7 +41,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAUDE_RPM", "7")
     settings = Settings()
     assert gateway_config(settings).chain == ("ollama", "claude", "rules")
-    assert gateway_config(settings, provider="rules").chain == ("rules", "ollama", "claude")
+    assert gateway_config(settings, provider="rules").chain == ("rules", "claude")  # replaces LLM_PROVIDER
     assert gateway_config(settings).cache.ttl_for(AnalysisType.SOFT_SKILLS) == 60
     assert rate_limits(settings)["claude"].requests_per_window == 7
 

@@ -15,10 +15,20 @@ from schemas.types import Priority
 
 
 @dataclass(frozen=True, slots=True)
+class Draw:
+    """Take `amount` from the window at `key`, whose budget is `limit`."""
+
+    key: str
+    limit: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class Permit:
+    """A granted call: the token draws it made (one per budget), to be settled with the actual usage."""
+
     entry_id: str
-    tokens: int
-    keys: tuple[str, ...]
+    token_draws: tuple[Draw, ...] = ()
     waited_s: float = 0.0
 
 
@@ -28,15 +38,6 @@ class Limiter(Protocol):
     async def settle(self, permit: Permit, actual_tokens: int) -> None: ...
 
     def observe(self, hint: RateHint) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Draw:
-    """Take `amount` from the window at `key`, whose budget is `limit`."""
-
-    key: str
-    limit: int
-    amount: int
 
 
 class WindowStore(Protocol):

@@ -20,6 +20,7 @@ from gateway.providers.base import RateHint
 from schemas.types import Priority
 
 Sleep = Callable[[float], Awaitable[None]]
+REQUESTS, TOKENS = ":req", ":tok"
 
 
 class BudgetLimiter:
@@ -43,14 +44,14 @@ class BudgetLimiter:
         entry_id = uuid.uuid4().hex
         waited = await self._take(draws, entry_id)
         waited += await self._pace()
-        return Permit(
-            entry_id, self._tokens_drawn(draws), tuple(d.key for d in draws if d.key.endswith(":tok")), waited
-        )
+        return Permit(entry_id, tuple(d for d in draws if d.key.endswith(TOKENS)), waited)
 
     async def settle(self, permit: Permit, actual_tokens: int) -> None:
-        delta = actual_tokens - permit.tokens
-        if delta and permit.keys:
-            await self._store.adjust(permit.keys, permit.entry_id, delta)
+        """Correct each token budget by what the call really used (capped like its draw was)."""
+        for draw in permit.token_draws:
+            delta = min(actual_tokens, draw.limit) - draw.amount
+            if delta:
+                await self._store.adjust((draw.key,), permit.entry_id, delta)
 
     def observe(self, hint: RateHint) -> None:
         self._pacer.observe(hint)
@@ -78,15 +79,11 @@ class BudgetLimiter:
     def _pair(self, suffix: str, share: float, tokens: int) -> list[Draw]:
         base = f"{self._provider}{suffix}"
         pairs = (
-            (":req", self._config.requests_per_window, 1),
-            (":tok", self._config.tokens_per_window, tokens),
+            (REQUESTS, self._config.requests_per_window, 1),
+            (TOKENS, self._config.tokens_per_window, tokens),
         )
         return [
             Draw(base + kind, limit, min(amount, limit))
             for kind, budget, amount in pairs
             if (limit := max(int(budget * share), 1) if budget else 0)
         ]
-
-    @staticmethod
-    def _tokens_drawn(draws: tuple[Draw, ...]) -> int:
-        return max((d.amount for d in draws if d.key.endswith(":tok")), default=0)

@@ -3,7 +3,8 @@
 Structured output goes through `output_config.format` (JSON schema), the current API: recent models
 reject sampling parameters, assistant prefill and forced tool choice with a 400, so none is sent.
 The SDK's own retries are off (`max_retries=0`): the gateway retries, honouring Retry-After.
-The SDK runs on `httpx2`; pass `http_client=httpx2.AsyncClient(...)` to share a pool.
+The SDK runs on `httpx2`; by default it gets the SDK's `DefaultAioHttpClient` (httpx2 over aiohttp),
+the SDK's option for high concurrency; pass any `httpx2.AsyncClient` as `http_client` instead.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class ClaudeProvider:
             base_url=config.base_url or None,
             max_retries=0,
             timeout=config.timeout_s,
-            http_client=http_client,
+            http_client=http_client or anthropic.DefaultAioHttpClient(timeout=config.timeout_s),
         )
         self._schemas: dict[str, dict[str, Any]] = {}
 
@@ -52,7 +53,7 @@ class ClaudeProvider:
             raw = await self._client.messages.with_raw_response.create(**self._params(call))
         except anthropic.APIError as exc:
             raise self._translate(exc) from exc
-        message = raw.parse()
+        message = await raw.parse()
         return ProviderReply(
             text=_text_of(message),
             input_tokens=message.usage.input_tokens,

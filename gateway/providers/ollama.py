@@ -9,7 +9,7 @@ import httpx
 from gateway.config import ProviderConfig
 from gateway.errors import InvalidOutput
 from gateway.providers.base import ProviderCall, ProviderReply
-from gateway.providers.http import answers, post_json
+from gateway.providers.http import answers, default_client, post_json
 
 
 class OllamaProvider:
@@ -17,7 +17,7 @@ class OllamaProvider:
         self._config = config
         self._base = (config.base_url or "http://localhost:11434").rstrip("/")
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(timeout=config.timeout_s)
+        self._client = http_client or default_client(config.timeout_s)
 
     @property
     def name(self) -> str:

@@ -10,7 +10,7 @@ import httpx
 from gateway.config import ProviderConfig
 from gateway.errors import InvalidOutput
 from gateway.providers.base import ProviderCall, ProviderReply
-from gateway.providers.http import answers, post_json
+from gateway.providers.http import answers, default_client, post_json
 from gateway.providers.ratelimit_headers import openai_hint
 
 
@@ -20,7 +20,7 @@ class OpenAIProvider:
         self._base = (config.base_url or "http://localhost:8080/v1").rstrip("/")
         self._headers = {"authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(timeout=config.timeout_s)
+        self._client = http_client or default_client(config.timeout_s)
 
     @property
     def name(self) -> str:

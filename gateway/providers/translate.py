@@ -28,6 +28,7 @@ SPEND_MESSAGES = (
     "You have reached your specified",
     "credit balance is too low",
     "exceeded your current quota",
+    "upgrade for higher limits",
 )
 MAX_MESSAGE = 300
 

@@ -34,9 +34,9 @@ from gateway.simulator.dialect import (
 
 MODELS: Mapping[str, str] = MappingProxyType(
     {
-        "claude-sonnet-4-5": "Claude Sonnet 4.5 (simulated)",
+        "claude-sonnet-4-6": "Claude Sonnet 4.6 (simulated)",
         "claude-haiku-4-5": "Claude Haiku 4.5 (simulated)",
-        "claude-opus-4-1": "Claude Opus 4.1 (simulated)",
+        "claude-opus-4-7": "Claude Opus 4.7 (simulated)",
     }
 )
 SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
@@ -95,7 +95,10 @@ class AnthropicDialect:
 
     def error(self, spec: ErrorSpec, meta: ReplyMeta) -> web.Response:
         status, error_type, default = ERRORS[spec.kind]
-        error: dict[str, Any] = {"type": error_type, "message": spec.message or default.format(model=spec.model)}
+        error: dict[str, Any] = {
+            "type": error_type,
+            "message": spec.message or default.format(model=spec.model),
+        }
         if spec.kind == "spend_limit":
             error["details"] = {"error_code": SPEND_LIMIT_CODE}
         body = {"type": "error", "error": error, "request_id": meta.request_id}
@@ -125,7 +128,11 @@ def output_schema(body: JsonObject) -> JsonObject | None:
     fmt = config.get("format") if isinstance(config, dict) else body.get("output_format")
     if fmt is None:
         return None
-    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
+    if (
+        not isinstance(fmt, dict)
+        or fmt.get("type") != "json_schema"
+        or not isinstance(fmt.get("schema"), dict)
+    ):
         raise BadRequest("output_config.format: expected {type: json_schema, schema: {...}}", "output_config")
     schema: JsonObject = fmt["schema"]
     return schema
@@ -176,4 +183,10 @@ def models_response() -> web.Response:
 
 def _model_info(model: str, display: str) -> JsonObject:
     created = "2025-09-29T00:00:00Z"
-    return {"type": "model", "id": model, "display_name": display, "created_at": created, "lifecycle": "active"}
+    return {
+        "type": "model",
+        "id": model,
+        "display_name": display,
+        "created_at": created,
+        "lifecycle": "active",
+    }

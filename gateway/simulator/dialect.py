@@ -63,8 +63,12 @@ class Dialect(Protocol):
     def listings(self) -> Mapping[str, Listing]: ...
 
 
-def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(payload), status=status, headers=headers, content_type="application/json")
+def json_response(
+    payload: object, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(payload), status=status, headers=headers, content_type="application/json"
+    )
 
 
 def has_bearer(headers: Mapping[str, str]) -> bool:

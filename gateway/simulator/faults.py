@@ -35,6 +35,10 @@ RANDOM_KINDS: tuple[FaultKind, ...] = ("rate_limit", "overloaded", "server_error
 NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
+def no_headers() -> Mapping[str, str]:
+    return NO_HEADERS
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One scripted behaviour; also the shape of a persistent rule."""
@@ -42,7 +46,7 @@ class Step:
     kind: FaultKind
     retry_after: float | None = None
     delay_ms: float | None = None
-    headers: Mapping[str, str] = field(default=NO_HEADERS)
+    headers: Mapping[str, str] = field(default_factory=no_headers)
     match: str | None = None
 
     def applies_to(self, call: Call, title: str) -> bool:

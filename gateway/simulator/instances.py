@@ -17,6 +17,8 @@ from gateway.simulator.call import JsonObject
 from gateway.simulator.vocabulary import word_for
 
 MAX_DEPTH = 8
+HARD_LIMIT = 32
+ORDINALS = frozenset({"order", "rank", "position", "step", "index"})
 FORMATS = {
     "date-time": "2025-01-15T09:30:00Z",
     "date": "2025-01-15",
@@ -34,13 +36,17 @@ class _Ctx:
     depth: int = 0
     path: str = ""
     name: str = ""
+    parent: str = ""
     index: int = 0
+    listed: bool = False
 
     def child(self, name: str) -> _Ctx:
-        return replace(self, depth=self.depth + 1, path=f"{self.path}/{name}", name=name, index=0)
+        """A property's context; it keeps the index of the list item it belongs to, for variety."""
+        path = f"{self.path}/{name}"
+        return replace(self, depth=self.depth + 1, path=path, name=name, parent=self.name, listed=False)
 
     def item(self, index: int) -> _Ctx:
-        return replace(self, depth=self.depth + 1, path=f"{self.path}/{index}", index=index)
+        return replace(self, depth=self.depth + 1, path=f"{self.path}/{index}", index=index, listed=True)
 
 
 def instance_of(schema: JsonObject, *, echo: str | None = None) -> Any:
@@ -114,9 +120,14 @@ def _object(schema: JsonObject, ctx: _Ctx) -> JsonObject:
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return {}
-    required = schema.get("required")
-    keys = list(properties) if ctx.depth < MAX_DEPTH or not isinstance(required, list) else required
+    keys = list(properties) if ctx.depth < MAX_DEPTH else _required(schema, ctx)
     return {key: _generate(properties[key], ctx.child(key)) for key in keys if key in properties}
+
+
+def _required(schema: JsonObject, ctx: _Ctx) -> list[str]:
+    """Deep down (recursive schemas) only required keys, and none at all past the hard limit."""
+    required = schema.get("required")
+    return [str(key) for key in required] if isinstance(required, list) and ctx.depth < HARD_LIMIT else []
 
 
 def _array(schema: JsonObject, ctx: _Ctx) -> list[Any]:
@@ -138,7 +149,9 @@ def _string(schema: JsonObject, ctx: _Ctx) -> str:
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in FORMATS:
         return FORMATS[fmt]
-    text = ctx.echo if ctx.echo is not None else word_for(ctx.name, ctx.index)
+    text = (
+        ctx.echo if ctx.echo is not None else word_for(ctx.name, ctx.index, ctx.parent, distinct=ctx.listed)
+    )
     return _fit(text, schema)
 
 
@@ -163,6 +176,8 @@ def _integer(schema: JsonObject, ctx: _Ctx) -> int:
     low = math.ceil(low) if low is not None else None
     high = math.floor(high) if high is not None else None
     value = round(_between(low, high, _fraction(ctx)))
+    if ctx.name in ORDINALS:
+        value = max(int(low or 0), ctx.index + 1)
     step = schema.get("multipleOf")
     if isinstance(step, int) and step > 0:
         value = int(_snap(value, step, low, high))

@@ -13,7 +13,15 @@ from aiohttp import web
 from gateway.simulator.answers import Answer
 from gateway.simulator.call import BadRequest, Call, JsonObject, last_user_text, messages_text
 from gateway.simulator.config import ProtocolName
-from gateway.simulator.dialect import ErrorSpec, Listing, ReplyMeta, Usage, has_bearer, json_response, with_extra
+from gateway.simulator.dialect import (
+    ErrorSpec,
+    Listing,
+    ReplyMeta,
+    Usage,
+    has_bearer,
+    json_response,
+    with_extra,
+)
 
 VERSION = "0.12.6"
 MODEL = "llama3.1:8b"
@@ -67,7 +75,9 @@ class OllamaDialect:
     def error(self, spec: ErrorSpec, meta: ReplyMeta) -> web.Response:
         status, default = ERRORS[spec.kind]
         message = spec.message or default.format(model=spec.model)
-        return json_response({"error": message}, status=status, headers=with_extra({}, meta, spec.retry_after))
+        return json_response(
+            {"error": message}, status=status, headers=with_extra({}, meta, spec.retry_after)
+        )
 
     def listings(self) -> Mapping[str, Listing]:
         return {"/api/tags": tags_response, "/api/version": version_response, "/": running_response}

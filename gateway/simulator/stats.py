@@ -34,7 +34,7 @@ class LastRequest:
 
 def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The headers minus anything that could carry a credential: their values are never recorded."""
-    return {name: value for name, value in headers.items() if not _sensitive(name)}
+    return {str(name): str(value) for name, value in headers.items() if not _sensitive(name)}
 
 
 def _sensitive(name: str) -> bool:

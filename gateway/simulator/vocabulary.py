@@ -17,7 +17,7 @@ VOCABULARY: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "location": ("app/handlers.py:42", "app/models.py:17", "app/service.py:88"),
         "strengths": ("Clear naming", "Good test coverage", "Consistent error handling"),
         "suggestions": ("Extract the retry loop into a helper", "Add a test for the empty input case"),
-        "reason": ("Deeply nested conditionals with several early returns.",),
+        "reason": ("Deeply nested conditionals with several early returns.", "Long chain of special cases."),
         "summary": ("Solid, well-structured work with a few areas to tighten.",),
         "goal": ("Become productive with distributed systems design",),
         "current_level": ("intermediate",),
@@ -46,17 +46,27 @@ VOCABULARY: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "blockers": ("Waiting on API contract", "Missing test fixtures"),
         "developer": ("alice", "bob", "carol"),
         "recommended_developer": ("alice",),
-        "rationale": ("Has shipped similar changes in this codebase.",),
-        "skill_gaps": ("frontend testing",),
+        "rationale": (
+            "Has shipped similar changes in this codebase.",
+            "Strong overlap with required skills.",
+        ),
+        "skill_gaps": ("frontend testing", "observability"),
         "skill": ("communication",),
+        "skills.name": ("python", "asyncio", "pytest"),
+        "hotspots.name": ("parse_payload", "handle_event", "merge_config"),
+        "competencies.name": ("System design", "Code quality", "Collaboration"),
     }
 )
 
 
-def word_for(name: str, index: int) -> str:
-    """A plausible value for property `name` (item `index` of a list), or a readable placeholder."""
-    words = VOCABULARY.get(name)
+def word_for(name: str, index: int, parent: str = "", *, distinct: bool = False) -> str:
+    """A plausible value for property `name` (item `index` of a list), or a readable placeholder.
+
+    `distinct` (list items) numbers the words once the vocabulary runs out, so items stay unique.
+    """
+    words = VOCABULARY.get(f"{parent}.{name}") or VOCABULARY.get(name)
     if words:
-        return words[index % len(words)]
+        lap = index // len(words)
+        return words[index % len(words)] + (f" ({lap + 1})" if lap and distinct else "")
     label = name.replace("_", " ").strip() or "value"
     return f"{label} {index + 1}"

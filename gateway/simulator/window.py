@@ -26,7 +26,10 @@ class RateSnapshot:
 
 
 class RateWindow:
-    """Admits at most `rpm` requests per rolling minute (0 = unlimited) and tracks tokens used."""
+    """Admits at most `rpm` requests per rolling minute and tracks tokens used.
+
+    With `rpm` 0 nothing is tracked: the headers then report a huge, untouched budget.
+    """
 
     def __init__(self, rpm: int) -> None:
         self.rpm = rpm
@@ -36,14 +39,16 @@ class RateWindow:
 
     def admit(self, now: float) -> float | None:
         """None if the request fits (and is counted), else the seconds until a slot frees."""
+        if not self.rpm:
+            return None
         self._expire(now)
-        if self.rpm and len(self._admitted) >= self.rpm:
+        if len(self._admitted) >= self.rpm:
             return max(self._admitted[0] + WINDOW_S - now, 0.001)
         self._admitted.append(now)
         return None
 
     def spend(self, now: float, tokens: int) -> None:
-        if tokens:
+        if tokens and self.rpm:
             self._tokens.append((now, tokens))
             self._token_total += tokens
 

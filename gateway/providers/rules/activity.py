@@ -25,7 +25,8 @@ frameworks                  frameworks used: list of names, or {name: weight}
 ==========================  =================================================================
 
 Optional extensions (used when present): `collaboration_breadth_previous`,
-`previous_languages`, `previous_frameworks`, `years_experience`, `seniority`, `skills`.
+`previous_languages`, `previous_frameworks`, `previous_skills`, `years_experience`, `seniority`,
+`skills`.
 Team figures (team_health) are documented in `team`.
 """
 
@@ -143,7 +144,7 @@ class Signal:
         return self.weight * (self.value or 0.0)
 
     def risk_factor(self) -> RiskFactor:
-        value = "n/a (neutral 0)" if self.value is None else f"{self.value:.2f}"
+        value = "n/a (figures not provided, neutral 0)" if self.value is None else f"{self.value:.2f}"
         evidence = f"rules: {self.evidence}; signal {value} x weight {self.weight:.2f}"
         return RiskFactor(factor=self.factor, weight=round(clamp(self.contribution), 3), evidence=evidence)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from statistics import mean
 from typing import Literal
@@ -264,23 +264,47 @@ def findings(material: Material, report: ComplexityReport) -> list[Finding]:
     return found[:MAX_ISSUES]
 
 
-def strengths(material: Material, report: ComplexityReport) -> dict[str, str]:
-    """Strength text per dimension it supports (`readability`, `maintainability`, `testability`)."""
-    found: dict[str, str] = {}
-    tests = [f for f in material.files if f.is_test]
-    if tests:
-        found["testability"] = f"rules: the change includes {len(tests)} test file(s)"
-    lines = [line for f in material.code_files if is_source(f) for line in f.added if line.strip()]
+def _source_lines(material: Material) -> list[str]:
+    return [line for f in material.code_files if is_source(f) for line in f.added if line.strip()]
+
+
+def _tests_strength(material: Material, _: ComplexityReport) -> str | None:
+    tests = sum(1 for f in material.files if f.is_test)
+    return f"rules: the change includes {tests} test file(s)" if tests else None
+
+
+def _comments_strength(material: Material, _: ComplexityReport) -> str | None:
+    lines = _source_lines(material)
     comments = sum(1 for line in lines if COMMENT_LINE.match(line))
-    if lines and comments / len(lines) >= COMMENT_SHARE:
-        found["readability"] = (
-            f"rules: documented code ({comments} of {len(lines)} lines are comments/docstrings)"
-        )
-    if report.functions and report.average_ccn <= LOW_AVERAGE_CCN:
-        found["maintainability"] = f"rules: low complexity (average CCN {report.average_ccn})"
-    if any(TYPE_HINTS.search(line) for line in lines):
-        found["typing"] = "rules: type annotations in use"
-    return found
+    if not lines or comments / len(lines) < COMMENT_SHARE:
+        return None
+    return f"rules: documented code ({comments} of {len(lines)} lines are comments/docstrings)"
+
+
+def _complexity_strength(_: Material, report: ComplexityReport) -> str | None:
+    if not report.functions or report.average_ccn > LOW_AVERAGE_CCN:
+        return None
+    return f"rules: low complexity (average CCN {report.average_ccn})"
+
+
+def _typing_strength(material: Material, _: ComplexityReport) -> str | None:
+    typed = any(TYPE_HINTS.search(line) for line in _source_lines(material))
+    return "rules: type annotations in use" if typed else None
+
+
+STRENGTHS: Mapping[str, Callable[[Material, ComplexityReport], str | None]] = {
+    "testability": _tests_strength,
+    "readability": _comments_strength,
+    "maintainability": _complexity_strength,
+    "typing": _typing_strength,
+}
+"""Strength checks, keyed by the score they raise (`typing` raises maintainability)."""
+
+
+def strengths(material: Material, report: ComplexityReport) -> dict[str, str]:
+    """Strength text per key of `STRENGTHS`, for the checks that pass."""
+    found = {key: check(material, report) for key, check in STRENGTHS.items()}
+    return {key: text for key, text in found.items() if text}
 
 
 def _dimension_score(base: int, dimension: str, issues: list[QualityIssue], bonus: int) -> int:

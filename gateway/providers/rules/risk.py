@@ -190,6 +190,7 @@ def _trajectory(change: float) -> Trajectory:
     return "declining" if change < -TREND_THRESHOLD_PCT else "stable"
 
 
+PENALTY_FACTORS = frozenset({"slow_review_turnaround", "large_pull_requests"})
 PERFORMANCE_ADVICE: dict[Trajectory, str] = {
     "improving": "rules: output is rising; make sure quality and review depth keep up.",
     "stable": "rules: output is steady; look for a stretch goal to keep growth going.",
@@ -197,21 +198,22 @@ PERFORMANCE_ADVICE: dict[Trajectory, str] = {
 }
 
 
+def _performance_advice(trajectory: Trajectory, signals: list[Signal]) -> list[str]:
+    flagged = [f"rules: {s.evidence}." for s in signals if s.factor in PENALTY_FACTORS and s.value]
+    return [PERFORMANCE_ADVICE[trajectory], *flagged]
+
+
 def analyze_performance_trajectory(request: AnalysisRequest) -> PerformanceTrajectoryResult:
     activity = read_activity(merge_facts(request.content, request.context))
     signals = performance_signals(activity)
-    change = velocity_change_pct(activity)
-    penalties = sum(s.contribution for s in signals[len(activity.trends) :])
+    change = velocity_change_pct(activity) or 0.0
+    penalties = sum(s.contribution for s in signals if s.factor in PENALTY_FACTORS)
     known = sum(1 for t in activity.trends.values() if t.known)
-    recommendations = [PERFORMANCE_ADVICE[_trajectory(change or 0.0)]]
-    recommendations += [
-        f"rules: {s.evidence}." for s in signals if s.factor.startswith(("slow", "large")) and s.value
-    ]
     return PerformanceTrajectoryResult(
-        trajectory=_trajectory(change or 0.0),
-        score=round(clamp(0.5 + (change or 0.0) / 200 - penalties), 3),
-        velocity_change_pct=change or 0.0,
+        trajectory=_trajectory(change),
+        score=round(clamp(0.5 + change / 200 - penalties), 3),
+        velocity_change_pct=change,
         factors=[s.risk_factor() for s in signals],
-        recommendations=recommendations,
+        recommendations=_performance_advice(_trajectory(change), signals),
         confidence=round(0.2 + 0.2 * known, 3),
     )

@@ -76,6 +76,10 @@ class Material:
     def code(self) -> str:
         return "\n".join(f.code for f in self.code_files)
 
+    def named(self) -> Material:
+        """Only the files with a path: prose is never sniffed for a language."""
+        return Material(files=tuple(f for f in self.files if f.path), is_diff=self.is_diff)
+
 
 def looks_like_diff(content: str) -> bool:
     return bool(re.search(r"^diff --git |^@@ -\d", content, re.MULTILINE)) and "\n+" in content
@@ -98,6 +102,8 @@ class _DiffParser:
         self.old_path = ""
 
     def feed(self, line: str) -> None:
+        if line.startswith("diff --git "):
+            self.old_left = self.new_left = 0
         if self.old_left > 0 or self.new_left > 0:
             self._hunk_line(line)
         else:

@@ -1,0 +1,33 @@
+"""Builds the aiohttp application of one simulated provider."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from aiohttp import web
+
+from gateway.simulator.anthropic import AnthropicDialect
+from gateway.simulator.config import ProtocolName, SimulatorConfig
+from gateway.simulator.control import Controls
+from gateway.simulator.dialect import Dialect
+from gateway.simulator.engine import Engine
+from gateway.simulator.ollama import OllamaDialect
+from gateway.simulator.openai import OpenAIDialect
+
+ENGINE_KEY = web.AppKey("simulator_engine", Engine)
+MAX_BODY_BYTES = 32 * 1024 * 1024
+DIALECTS: MappingProxyType[ProtocolName, type[Dialect]] = MappingProxyType(
+    {"anthropic": AnthropicDialect, "ollama": OllamaDialect, "openai": OpenAIDialect}
+)
+
+
+def build_app(config: SimulatorConfig) -> web.Application:
+    """The simulator for `config.protocol`; its `Engine` is `app[ENGINE_KEY]`."""
+    engine = Engine(config, DIALECTS[config.protocol]())
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[ENGINE_KEY] = engine
+    app.router.add_post(engine.dialect.completion_path, engine.handle)
+    for path, listing in engine.dialect.listings().items():
+        app.router.add_get(path, engine.guarded(listing))
+    Controls(engine).install(app)
+    return app

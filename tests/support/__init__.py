@@ -1,0 +1,1 @@
+"""Helpers run by tests in separate processes."""

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from aexy_stream.settings import Settings
+from aexy_stream.settings import PROVIDERS, Settings
 from gateway.cache.base import CacheBackend
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
@@ -78,6 +78,8 @@ def rate_limits(s: Settings) -> dict[str, RateLimitConfig]:
 
 def gateway_config(s: Settings, provider: str | None = None) -> GatewayConfig:
     primary = provider or s.llm_provider
+    if primary not in PROVIDERS:
+        raise ValueError(f"unknown provider {primary!r}; expected one of: {', '.join(PROVIDERS)}")
     chain = tuple(dict.fromkeys((primary, *s.llm_fallback_providers)))
     ttls = {**DEFAULT_TTLS, **{AnalysisType(k): v for k, v in s.llm_cache_ttls.items()}}
     prices = {**DEFAULT_PRICES, **{model: Price(*pair) for model, pair in s.llm_prices.items()}}

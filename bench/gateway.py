@@ -127,7 +127,10 @@ async def bench_litellm(base_url: str, calls: int, concurrency: int) -> float:
         rendered = prompt.render(AnalysisRequest(analysis_type=TYPE, content=f"{CODE}# {i}\n"))
         await router.acompletion(
             model="bench",
-            messages=[{"role": "system", "content": rendered.system}, {"role": "user", "content": rendered.user}],
+            messages=[
+                {"role": "system", "content": rendered.system},
+                {"role": "user", "content": rendered.user},
+            ],
             response_format={"type": "json_schema", "json_schema": schema},
             max_tokens=prompt.max_tokens,
             temperature=0,
@@ -142,7 +145,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--port", type=int, default=18931)
@@ -160,8 +165,10 @@ async def main() -> None:
     print(f"aexy gateway     : {ours:8.0f} calls/s   overhead p50 {p50:7.0f} us   p99 {p99:7.0f} us")
     print(f"litellm Router   : {theirs:8.0f} calls/s")
     print(f"ratio (gateway / litellm calls per second): {ours / theirs:.2f}x")
-    print(f"targets: overhead p99 < 2000 us -> {'met' if p99 < 2000 else 'NOT met'};"
-          f" ratio >= 5x -> {'met' if ours / theirs >= 5 else 'NOT met'}")
+    print(
+        f"targets: overhead p99 < 2000 us -> {'met' if p99 < 2000 else 'NOT met'};"
+        f" ratio >= 5x -> {'met' if ours / theirs >= 5 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Single flight: identical requests in flight at the same moment share one provider call."""
+"""Single flight: identical requests in flight at the same moment share one provider call.
+
+The first caller (the leader) runs the work inline, in its own task, so the common case of no
+duplicate costs no extra task and no extra trip through the event loop. Later callers await a
+future the leader resolves. If the leader is cancelled, the followers get a retryable
+`LLMUnavailableError` instead of hanging or being cancelled themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,38 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from gateway.errors import LLMUnavailableError
+
 T = TypeVar("T")
 
 
 class SingleFlight(Generic[T]):
-    """`run(key, work)` starts `work` once per key; concurrent callers await the same task.
-
-    The work runs in its own task, so one caller being cancelled does not cancel the others.
-    """
-
     def __init__(self) -> None:
-        self._tasks: dict[str, asyncio.Task[T]] = {}
+        self._futures: dict[str, asyncio.Future[T]] = {}
 
     def __len__(self) -> int:
-        return len(self._tasks)
+        return len(self._futures)
 
     async def run(self, key: str, work: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """The result, and whether this caller joined a call already in flight."""
-        task = self._tasks.get(key)
-        joined = task is not None
-        if task is None:
-            task = asyncio.ensure_future(work())
-            self._tasks[key] = task
-            task.add_done_callback(lambda _t: self._tasks.pop(key, None))
-        return await asyncio.shield(task), joined
+        shared = self._futures.get(key)
+        if shared is not None:
+            return await asyncio.shield(shared), True
+        shared = asyncio.get_running_loop().create_future()
+        self._futures[key] = shared
+        try:
+            result = await work()
+        except BaseException as exc:
+            _fail(shared, exc)
+            raise
+        finally:
+            del self._futures[key]
+        shared.set_result(result)
+        return result, False
+
+
+def _fail(shared: asyncio.Future[T], exc: BaseException) -> None:
+    if isinstance(exc, asyncio.CancelledError):
+        exc = LLMUnavailableError("the identical call this request joined was cancelled")
+    shared.set_exception(exc)
+    shared.exception()  # retrieved: no "never retrieved" log when nobody joined

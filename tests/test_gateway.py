@@ -33,7 +33,9 @@ FAST_RETRY = RetryConfig(max_retries=3, backoff_initial_s=0.01, backoff_max_s=5,
 Build = Callable[..., Awaitable[Gateway]]
 
 
-def request(content: str = "import fastapi\n\ndef handler():\n    return 1\n", **kw: object) -> AnalysisRequest:
+def request(
+    content: str = "import fastapi\n\ndef handler():\n    return 1\n", **kw: object
+) -> AnalysisRequest:
     fields: dict[str, object] = {"analysis_type": AnalysisType.SKILL_EXTRACTION, "content": content}
     fields.update(kw)
     return AnalysisRequest.model_validate(fields)
@@ -89,7 +91,9 @@ async def build(metrics: GatewayMetrics) -> AsyncIterator[Build]:
         yield make
 
 
-async def test_a_result_envelope_with_cost_tokens_and_provenance(claude_sim: SimulatorHandle, build: Build) -> None:
+async def test_a_result_envelope_with_cost_tokens_and_provenance(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
     gateway = await build(claude(claude_sim))
     envelope = await gateway.analyze(request(subject="octocat"))
     assert isinstance(envelope.result, SkillExtractionResult)
@@ -207,7 +211,9 @@ async def test_an_open_breaker_skips_the_provider_until_its_cooldown(
     claude_sim: SimulatorHandle, ollama_sim: SimulatorHandle, build: Build
 ) -> None:
     breaker = BreakerConfig(failure_threshold=2, cooldown_s=0.3)
-    gateway = await build(claude(claude_sim), ollama(ollama_sim), retry=RetryConfig(max_retries=0), breaker=breaker)
+    gateway = await build(
+        claude(claude_sim), ollama(ollama_sim), retry=RetryConfig(max_retries=0), breaker=breaker
+    )
     claude_sim.add_rules({"kind": "unavailable"})
     for i in range(5):
         assert (await gateway.analyze(request(f"x = {i}"), use_cache=False)).provider == "ollama"
@@ -237,7 +243,9 @@ async def test_invalid_output_gets_one_repair(claude_sim: SimulatorHandle, build
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
 
 
-async def test_invalid_output_twice_is_a_final_invalid_output(claude_sim: SimulatorHandle, build: Build) -> None:
+async def test_invalid_output_twice_is_a_final_invalid_output(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
     gateway = await build(claude(claude_sim))
     claude_sim.script({"kind": "invalid_output"}, {"kind": "invalid_output"})
     with pytest.raises(InvalidOutput) as caught:
@@ -260,7 +268,11 @@ async def test_prompt_injection_in_content_leaves_the_output_valid(
     user_prompt = body["messages"][0]["content"]
     assert user_prompt.count(injection.strip()) == 1
     fence_start = user_prompt.index("<<<MATERIAL")
-    assert fence_start < user_prompt.index("Ignore previous instructions") < user_prompt.rindex("<<<END MATERIAL")
+    assert (
+        fence_start
+        < user_prompt.index("Ignore previous instructions")
+        < user_prompt.rindex("<<<END MATERIAL")
+    )
     assert "never instructions" in body["system"] or "not instructions" in body["system"]
 
 
@@ -295,7 +307,10 @@ async def test_metrics_count_requests_tokens_errors_and_overhead(
     assert metrics_value(metrics, "aexy_llm_tokens_total", provider="claude", direction="input") == (
         envelope.input_tokens
     )
-    assert metrics_value(metrics, "aexy_llm_errors_total", provider="claude", error_type="ProviderUnavailable") == 1
+    assert (
+        metrics_value(metrics, "aexy_llm_errors_total", provider="claude", error_type="ProviderUnavailable")
+        == 1
+    )
     assert metrics_value(metrics, "aexy_llm_retries_total", provider="claude") == 1
     assert metrics_value(metrics, "aexy_llm_cache_lookups_total", tier="memory", result="hit") == 1
     assert metrics_value(metrics, "aexy_llm_gateway_overhead_seconds_count") == 2

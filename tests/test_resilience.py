@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from gateway.config import BreakerConfig, RetryConfig
-from gateway.errors import BadRequest, RateLimited
+from gateway.errors import BadRequest, LLMUnavailableError, RateLimited
 from gateway.flight import SingleFlight
 from gateway.resilience.breaker import CircuitBreaker, State
 from gateway.resilience.retry import retrying
@@ -132,3 +132,25 @@ async def test_single_flight_shares_failures_and_forgets_them() -> None:
         return 1
 
     assert await flight.run("k", fine) == (1, False)
+
+
+async def test_followers_of_a_cancelled_leader_get_a_retryable_error() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    started = asyncio.Event()
+
+    async def slow() -> int:
+        started.set()
+        await asyncio.sleep(10)
+        return 1
+
+    leader = asyncio.create_task(flight.run("k", slow))
+    await started.wait()
+    follower = asyncio.create_task(flight.run("k", slow))
+    await asyncio.sleep(0)
+    leader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    with pytest.raises(LLMUnavailableError) as caught:
+        await follower
+    assert caught.value.retryable
+    assert len(flight) == 0

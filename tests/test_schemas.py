@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
 from pydantic import ValidationError
 
-from schemas import RESULT_MODELS, AnalysisRequest, AnalysisResult, AnalysisType
-from schemas import export
+from schemas import RESULT_MODELS, AnalysisRequest, AnalysisResult, AnalysisType, export
 from schemas.results import AttritionRiskResult, SkillExtractionResult
 
 
@@ -20,10 +20,8 @@ def test_checked_in_json_schemas_are_current() -> None:
     assert export.stale() == [], "run `aexy-stream schemas export` and commit schemas/json/"
 
 
-def test_stale_detects_a_changed_file(tmp_path: object) -> None:
-    from pathlib import Path
-
-    directory = Path(str(tmp_path))
+def test_stale_detects_a_changed_file(tmp_path: Path) -> None:
+    directory = tmp_path
     export.export(directory)
     target = directory / "results" / "attrition_risk.schema.json"
     target.write_text("{}")

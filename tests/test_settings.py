@@ -1,17 +1,26 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from aexy_stream.compose import gateway_config, rate_limits
+from aexy_stream.compose import LLMGateway, gateway_config, rate_limits
 from aexy_stream.settings import Settings, setting_error_line
+from gateway.metrics import GatewayMetrics
+from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
     monkeypatch.chdir(str(tmp_path))  # no stray .env
-    for name in ("LLM_PROVIDER", "LLM_FALLBACK_PROVIDERS", "CLAUDE_RPM", "LLM_CACHE_TTL", "ANTHROPIC_API_KEY"):
+    for name in (
+        "LLM_PROVIDER",
+        "LLM_FALLBACK_PROVIDERS",
+        "CLAUDE_RPM",
+        "LLM_CACHE_TTL",
+        "ANTHROPIC_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -67,3 +76,16 @@ def test_the_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert "sk-ant-very-secret" not in repr(settings)
     assert "sk-ant-very-secret" not in str(gateway_config(settings))
+
+
+async def test_llm_gateway_switches_provider_at_run_time() -> None:
+    gateway = LLMGateway(provider="rules", settings=Settings(), metrics=GatewayMetrics(CollectorRegistry()))
+    try:
+        assert gateway.chain == ("rules",)
+        request = AnalysisRequest(
+            analysis_type=AnalysisType.BURNOUT_RISK, content="", context={"weekend_share": 0.4}
+        )
+        envelope = await gateway.analyze(request)
+        assert envelope.provider == "rules"
+    finally:
+        await gateway.aclose()

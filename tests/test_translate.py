@@ -18,7 +18,10 @@ from gateway.errors import (
 )
 from gateway.providers.translate import from_status, parse_retry_after
 
-ANTHROPIC_429 = {"type": "error", "error": {"type": "rate_limit_error", "message": "Number of requests exceeded"}}
+ANTHROPIC_429 = {
+    "type": "error",
+    "error": {"type": "rate_limit_error", "message": "Number of requests exceeded"},
+}
 ANTHROPIC_SPEND = {
     "type": "error",
     "error": {
@@ -29,9 +32,18 @@ ANTHROPIC_SPEND = {
 }
 ANTHROPIC_400_SPEND = {
     "type": "error",
-    "error": {"type": "invalid_request_error", "message": "You have reached your specified API usage limits."},
+    "error": {
+        "type": "invalid_request_error",
+        "message": "You have reached your specified API usage limits.",
+    },
 }
-OPENAI_QUOTA = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}
+OPENAI_QUOTA = {
+    "error": {
+        "message": "You exceeded your current quota",
+        "type": "insufficient_quota",
+        "code": "insufficient_quota",
+    }
+}
 
 
 @pytest.mark.parametrize(
@@ -41,13 +53,23 @@ OPENAI_QUOTA = {"error": {"message": "You exceeded your current quota", "type": 
         (429, ANTHROPIC_SPEND, {}, SpendLimitReached),
         (400, ANTHROPIC_400_SPEND, {}, SpendLimitReached),
         (429, OPENAI_QUOTA, {}, SpendLimitReached),
-        (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, {}, Overloaded),
+        (
+            529,
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            {},
+            Overloaded,
+        ),
         (500, {"error": "model runner crashed"}, {}, ProviderUnavailable),
         (503, {"error": "server busy"}, {}, ProviderUnavailable),
         (504, {}, {}, ProviderTimeout),
         (401, {"error": {"type": "authentication_error", "message": "invalid x-api-key"}}, {}, AuthError),
         (403, {}, {}, AuthError),
-        (400, {"error": {"type": "invalid_request_error", "message": "max_tokens too large"}}, {}, BadRequest),
+        (
+            400,
+            {"error": {"type": "invalid_request_error", "message": "max_tokens too large"}},
+            {},
+            BadRequest,
+        ),
         (404, {"error": "model 'llama9' not found"}, {}, BadRequest),
     ],
 )
@@ -74,7 +96,12 @@ def test_retryable_flags() -> None:
 
 @pytest.mark.parametrize(
     ("headers", "seconds"),
-    [({"retry-after": "3"}, 3.0), ({"retry-after-ms": "250"}, 0.25), ({"retry-after": "soon"}, None), ({}, None)],
+    [
+        ({"retry-after": "3"}, 3.0),
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"retry-after": "soon"}, None),
+        ({}, None),
+    ],
 )
 def test_parse_retry_after(headers: dict[str, str], seconds: float | None) -> None:
     assert parse_retry_after(headers) == seconds

@@ -46,7 +46,7 @@ def _request(args: argparse.Namespace) -> AnalysisRequest:
     return AnalysisRequest(
         analysis_type=AnalysisType(args.type),
         content=_read(args.file),
-        context=_context(args.context),
+        context={"path": args.file} | _context(args.context) if args.file != "-" else _context(args.context),
         subject=args.subject,
     )
 
@@ -77,6 +77,8 @@ async def _analyze(
         gateway = LLMGateway(provider=provider, settings=settings)
     except ValidationError as exc:
         return fail(setting_error_line(exc), EXIT_USAGE)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
     try:
         envelope = await gateway.analyze(request, use_cache=use_cache)
     except GatewayError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from gateway.config import ProviderConfig
 from schemas.request import AnalysisRequest
 
 
@@ -48,6 +49,21 @@ class ProviderReply:
     output_tokens: int
     model: str
     rate: RateHint = field(default=NO_HINT)
+
+
+class ConfiguredProvider:
+    """Name and model from a `ProviderConfig`: the identity every concrete provider shares."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self._config = config
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def model(self) -> str:
+        return self._config.model
 
 
 class Provider(Protocol):

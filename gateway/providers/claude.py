@@ -18,13 +18,13 @@ import orjson
 from gateway.config import ProviderConfig
 from gateway.errors import GatewayError, InvalidOutput
 from gateway.providers import translate
-from gateway.providers.base import ProviderCall, ProviderReply
+from gateway.providers.base import ConfiguredProvider, ProviderCall, ProviderReply
 from gateway.providers.ratelimit_headers import anthropic_hint
 
 
-class ClaudeProvider:
+class ClaudeProvider(ConfiguredProvider):
     def __init__(self, config: ProviderConfig, *, http_client: httpx2.AsyncClient | None = None) -> None:
-        self._config = config
+        super().__init__(config)
         self._client = anthropic.AsyncAnthropic(
             api_key=config.api_key or "missing",
             base_url=config.base_url or None,
@@ -33,14 +33,6 @@ class ClaudeProvider:
             http_client=http_client or anthropic.DefaultAioHttpClient(timeout=config.timeout_s),
         )
         self._schemas: dict[str, dict[str, Any]] = {}
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def model(self) -> str:
-        return self._config.model
 
     async def is_available(self) -> bool:
         return bool(self._config.api_key)

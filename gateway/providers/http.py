@@ -14,8 +14,10 @@ import httpx
 import orjson
 from httpx_aiohttp import HttpxAiohttpClient
 
+from gateway.config import ProviderConfig
 from gateway.errors import BadRequest, GatewayError
 from gateway.providers import translate
+from gateway.providers.base import ConfiguredProvider
 
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 
@@ -23,6 +25,22 @@ JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"
 def default_client(timeout_s: float, max_connections: int = 256) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     return HttpxAiohttpClient(timeout=timeout_s, limits=limits)
+
+
+class HttpJsonProvider(ConfiguredProvider):
+    """A provider speaking JSON over an `httpx.AsyncClient` it owns unless one was injected."""
+
+    def __init__(
+        self, config: ProviderConfig, default_base: str, http_client: httpx.AsyncClient | None
+    ) -> None:
+        super().__init__(config)
+        self._base = (config.base_url or default_base).rstrip("/")
+        self._owns_client = http_client is None
+        self._client = http_client or default_client(config.timeout_s)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
 
 
 async def post_json(

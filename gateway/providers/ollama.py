@@ -9,30 +9,15 @@ import httpx
 from gateway.config import ProviderConfig
 from gateway.errors import InvalidOutput
 from gateway.providers.base import ProviderCall, ProviderReply
-from gateway.providers.http import answers, default_client, post_json
+from gateway.providers.http import HttpJsonProvider, answers, post_json
 
 
-class OllamaProvider:
+class OllamaProvider(HttpJsonProvider):
     def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
-        self._config = config
-        self._base = (config.base_url or "http://localhost:11434").rstrip("/")
-        self._owns_client = http_client is None
-        self._client = http_client or default_client(config.timeout_s)
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def model(self) -> str:
-        return self._config.model
+        super().__init__(config, "http://localhost:11434", http_client)
 
     async def is_available(self) -> bool:
         return await answers(self._client, f"{self._base}/api/tags", {})
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
 
     async def analyze(self, call: ProviderCall) -> ProviderReply:
         reply, _ = await post_json(self._client, self.name, f"{self._base}/api/chat", self._body(call), {})

@@ -10,32 +10,17 @@ import httpx
 from gateway.config import ProviderConfig
 from gateway.errors import InvalidOutput
 from gateway.providers.base import ProviderCall, ProviderReply
-from gateway.providers.http import answers, default_client, post_json
+from gateway.providers.http import HttpJsonProvider, answers, post_json
 from gateway.providers.ratelimit_headers import openai_hint
 
 
-class OpenAIProvider:
+class OpenAIProvider(HttpJsonProvider):
     def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
-        self._config = config
-        self._base = (config.base_url or "http://localhost:8080/v1").rstrip("/")
+        super().__init__(config, "http://localhost:8080/v1", http_client)
         self._headers = {"authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-        self._owns_client = http_client is None
-        self._client = http_client or default_client(config.timeout_s)
-
-    @property
-    def name(self) -> str:
-        return self._config.name
-
-    @property
-    def model(self) -> str:
-        return self._config.model
 
     async def is_available(self) -> bool:
         return await answers(self._client, f"{self._base}/models", self._headers)
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
 
     async def analyze(self, call: ProviderCall) -> ProviderReply:
         url = f"{self._base}/chat/completions"

@@ -33,7 +33,9 @@ from tests.conftest import free_port
 API_KEY = "sk-test-secret-value-123"
 
 
-def make_call(analysis_type: AnalysisType, content: str = "def add(a, b):\n    return a + b\n") -> ProviderCall:
+def make_call(
+    analysis_type: AnalysisType, content: str = "def add(a, b):\n    return a + b\n"
+) -> ProviderCall:
     request = AnalysisRequest(analysis_type=analysis_type, content=content, context={"path": "calc.py"})
     prompt = prompt_for(analysis_type)
     rendered = prompt.render(request)
@@ -182,7 +184,9 @@ class TestClaude(ProviderContract):
         assert reply.rate.requests_remaining is not None
         assert reply.rate.reset_after_s is not None
 
-    async def test_sends_no_sampling_parameters_or_prefill(self, provider: Provider, sim: SimulatorHandle) -> None:
+    async def test_sends_no_sampling_parameters_or_prefill(
+        self, provider: Provider, sim: SimulatorHandle
+    ) -> None:
         await provider.analyze(make_call(AnalysisType.CODE_QUALITY))
         body: dict[str, Any] = last_body(sim)
         assert "temperature" not in body
@@ -225,7 +229,9 @@ class TestOpenAICompatible(ProviderContract):
     def make(self, base_url: str, *, api_key: str = API_KEY, timeout_s: float = 5.0) -> Provider:
         return OpenAIProvider(ProviderConfig("openai", "local-model", base_url, api_key, timeout_s))
 
-    async def test_response_format_is_a_strict_json_schema(self, provider: Provider, sim: SimulatorHandle) -> None:
+    async def test_response_format_is_a_strict_json_schema(
+        self, provider: Provider, sim: SimulatorHandle
+    ) -> None:
         await provider.analyze(make_call(AnalysisType.CODE_QUALITY))
         body: dict[str, Any] = last_body(sim)
         assert body["response_format"]["type"] == "json_schema"

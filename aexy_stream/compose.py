@@ -122,8 +122,14 @@ def build_cache(config: CacheConfig, redis: Redis | None, metrics: GatewayMetric
     return LayeredCache(tiers, metrics.record_cache)
 
 
-def build_limiters(s: Settings, redis: Redis | None, names: tuple[str, ...]) -> dict[str, Limiter]:
-    store: WindowStore = RedisWindowStore(redis) if redis is not None else MemoryWindowStore()
+def build_limiters(
+    s: Settings, redis: Redis | None, names: tuple[str, ...], metrics: GatewayMetrics
+) -> dict[str, Limiter]:
+    store: WindowStore = (
+        RedisWindowStore(redis, on_error=metrics.record_cache_error)
+        if redis is not None
+        else MemoryWindowStore()
+    )
     limits = rate_limits(s)
     return {name: BudgetLimiter(name, limits[name], store) for name in names}
 
@@ -135,18 +141,20 @@ def redis_client(s: Settings) -> Redis | None:
 
 
 def gateway_parts(
-    settings: Settings, provider: str | None = None, metrics: GatewayMetrics | None = None
+    settings: Settings,
+    redis: Redis | None,
+    provider: str | None = None,
+    metrics: GatewayMetrics | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of `Gateway(...)` built from settings."""
     config = gateway_config(settings, provider)
     metrics = metrics or default_metrics()
-    redis = redis_client(settings)
     configs = provider_configs(settings)
     return {
         "config": config,
         "providers": {name: build_provider(configs[name]) for name in config.chain},
         "cache": build_cache(config.cache, redis, metrics),
-        "limiters": build_limiters(settings, redis, config.chain),
+        "limiters": build_limiters(settings, redis, config.chain, metrics),
         "metrics": metrics,
     }
 
@@ -160,4 +168,11 @@ class LLMGateway(Gateway):
         settings: Settings | None = None,
         metrics: GatewayMetrics | None = None,
     ) -> None:
-        super().__init__(**gateway_parts(settings or Settings(), provider, metrics))
+        settings = settings or Settings()
+        self._redis = redis_client(settings)
+        super().__init__(**gateway_parts(settings, self._redis, provider, metrics))
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self._redis is not None:
+            await self._redis.aclose()

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from schemas.types import AnalysisType
+
 ProviderName = Literal["claude", "ollama", "openai", "rules"]
 PROVIDERS: tuple[str, ...] = ("claude", "ollama", "openai", "rules")
 
@@ -60,6 +62,17 @@ class Settings(BaseSettings):
     llm_cache_ttls: dict[str, int] = Field(default_factory=dict)
     llm_cache_memory_items: int = Field(10_000, ge=1)
     redis_url: str = ""
+
+    @field_validator("llm_cache_ttls")
+    @classmethod
+    def _known_types_positive_ttls(cls, value: dict[str, int]) -> dict[str, int]:
+        known = {t.value for t in AnalysisType}
+        for name, ttl in value.items():
+            if name not in known:
+                raise ValueError(f"unknown analysis type {name!r}")
+            if ttl < 1:
+                raise ValueError(f"TTL of {name} must be at least 1 second")
+        return value
 
     @field_validator("llm_fallback_providers", mode="before")
     @classmethod

@@ -47,6 +47,10 @@ class ProviderUnavailable(GatewayError):
     retryable = True
 
 
+class CircuitOpen(ProviderUnavailable):
+    """The provider's circuit breaker is open: it is skipped until its cool-down ends."""
+
+
 class BadRequest(GatewayError):
     """The provider rejected the request itself (4xx other than auth and rate limits)."""
 

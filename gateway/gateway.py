@@ -31,7 +31,7 @@ import orjson
 from gateway.cache.keys import cache_key
 from gateway.cache.layered import LayeredCache
 from gateway.config import GatewayConfig, RateLimitConfig
-from gateway.errors import BadRequest, GatewayError, InvalidOutput, LLMUnavailableError
+from gateway.errors import BadRequest, CircuitOpen, GatewayError, InvalidOutput, LLMUnavailableError
 from gateway.flight import SingleFlight
 from gateway.limits.base import Limiter, estimate_tokens
 from gateway.limits.budget import BudgetLimiter
@@ -83,16 +83,19 @@ class Answer:
     input_tokens: int
     output_tokens: int
     cache_hit: bool = False
+    priced_model: str = ""
+    """The configured model name: bounded label values and the price-table key."""
 
     def encode(self) -> bytes:
-        return orjson.dumps(
-            [self.result.model_dump(mode="json"), self.provider, self.model, self.prompt_version]
-        )
+        fields = [self.result.model_dump(mode="json"), self.provider, self.model, self.prompt_version]
+        return orjson.dumps([*fields, self.priced_model])
 
     @classmethod
     def decode(cls, analysis_type: AnalysisType, data: bytes) -> Answer:
-        result, provider, model, version = orjson.loads(data)
-        return cls(result_model(analysis_type).model_validate(result), provider, model, version, 0, 0, True)
+        result, provider, model, version, priced = orjson.loads(data)
+        return cls(
+            result_model(analysis_type).model_validate(result), provider, model, version, 0, 0, True, priced
+        )
 
 
 class Gateway:
@@ -153,7 +156,7 @@ class Gateway:
         errors: list[GatewayError] = []
         for name in chain:
             provider = self._providers[name]
-            if not await self._usable(provider):
+            if not await self._usable(provider, errors):
                 continue
             try:
                 return await self._answer_from(provider, request, use_cache, trace)
@@ -162,12 +165,13 @@ class Gateway:
                 self._metrics.fallbacks.labels(name, exc.error_type).inc()
         raise _exhausted(errors, chain)
 
-    async def _usable(self, provider: Provider) -> bool:
+    async def _usable(self, provider: Provider, errors: list[GatewayError]) -> bool:
         if not await self._probe.available(provider):
             self._metrics.fallbacks.labels(provider.name, "unavailable").inc()
             return False
-        if not self._breakers[provider.name].allow():
+        if self._breakers[provider.name].is_open():
             self._metrics.fallbacks.labels(provider.name, "breaker_open").inc()
+            errors.append(CircuitOpen(f"{provider.name}: circuit open", provider=provider.name))
             return False
         return True
 
@@ -189,6 +193,7 @@ class Gateway:
         )
         if trace.joined:
             self._metrics.coalesced.inc()
+            return replace(answer, input_tokens=0, output_tokens=0, cache_hit=True)
         return answer
 
     async def _lookup_or_call(
@@ -200,11 +205,22 @@ class Gateway:
         use_cache: bool,
         trace: _Trace,
     ) -> Answer:
-        if use_cache and (found := await self._cache.get(key)) is not None:
-            return Answer.decode(request.analysis_type, found[0].value)
+        if use_cache and (cached := await self._cached(request.analysis_type, key)) is not None:
+            return cached
         answer = await self._call(provider, prompt, request, trace)
         await self._cache.set(key, answer.encode(), self._config.cache.ttl_for(request.analysis_type))
         return answer
+
+    async def _cached(self, analysis_type: AnalysisType, key: str) -> Answer | None:
+        """The cached answer; an entry that no longer decodes (older schema, corruption) is a miss."""
+        found = await self._cache.get(key)
+        if found is None:
+            return None
+        try:
+            return Answer.decode(analysis_type, found[0].value)
+        except (ValueError, TypeError):
+            self._metrics.record_cache_error(found[1])
+            return None
 
     async def _call(
         self, provider: Provider, prompt: PromptTemplate, request: AnalysisRequest, trace: _Trace
@@ -233,6 +249,7 @@ class Gateway:
             prompt_version=prompt.version,
             input_tokens=sum(r.input_tokens for r in replies),
             output_tokens=sum(r.output_tokens for r in replies),
+            priced_model=provider.model,
         )
 
     async def _repair(
@@ -275,19 +292,30 @@ class Gateway:
         permit = await limiter.acquire(estimate_tokens(prompt_chars, call.max_tokens), call.request.priority)
         trace.waited_s += permit.waited_s
         self._metrics.limiter_wait.labels(provider.name).observe(permit.waited_s)
-        started = perf_counter()
+        reply = await self._guarded(provider, call, trace)
+        limiter.observe(reply.rate)
+        if reply.usage_known:
+            await limiter.settle(permit, reply.input_tokens + reply.output_tokens)
+        return reply
+
+    async def _guarded(self, provider: Provider, call: ProviderCall, trace: _Trace) -> ProviderReply:
+        """One provider call under its circuit breaker; every ticket ends in success, failure or release."""
+        breaker = self._breakers[provider.name]
+        ticket = breaker.begin()
+        if ticket is None:
+            raise CircuitOpen(f"{provider.name}: circuit open", provider=provider.name)
+        started, outcome = perf_counter(), "release"
         try:
             reply = await provider.analyze(call)
+            outcome = "success"
+            return reply
         except GatewayError as exc:
-            trace.provider_s += perf_counter() - started
-            await limiter.settle(permit, 0)
-            self._provider_failed(provider.name, exc)
+            self._metrics.errors.labels(provider.name, exc.error_type).inc()
+            outcome = "release" if isinstance(exc, NOT_HEALTH_FAILURES) else "failure"
             raise
-        trace.provider_s += perf_counter() - started
-        limiter.observe(reply.rate)
-        await limiter.settle(permit, reply.input_tokens + reply.output_tokens)
-        self._breakers[provider.name].record_success()
-        return reply
+        finally:
+            trace.provider_s += perf_counter() - started
+            getattr(breaker, outcome)(ticket)
 
     def _sleeper(self, trace: _Trace) -> Sleep:
         async def sleep(seconds: float) -> None:
@@ -296,15 +324,10 @@ class Gateway:
 
         return sleep
 
-    def _provider_failed(self, name: str, exc: GatewayError) -> None:
-        self._metrics.errors.labels(name, exc.error_type).inc()
-        if not isinstance(exc, NOT_HEALTH_FAILURES):
-            self._breakers[name].record_failure()
-
     def _envelope(
         self, request: AnalysisRequest, answer: Answer, started: float, trace: _Trace
     ) -> AnalysisResult[Any]:
-        cost = cost_usd(self._config.prices, answer.model, answer.input_tokens, answer.output_tokens)
+        cost = cost_usd(self._config.prices, answer.priced_model, answer.input_tokens, answer.output_tokens)
         latency_s = perf_counter() - started
         envelope = envelope_type(request.analysis_type)(
             request_id=request.request_id,
@@ -331,7 +354,7 @@ class Gateway:
         m.latency.labels(provider, kind).observe(latency_s)
         m.tokens.labels(provider, "input").inc(answer.input_tokens)
         m.tokens.labels(provider, "output").inc(answer.output_tokens)
-        m.cost.labels(provider, answer.model).inc(cost)
+        m.cost.labels(provider, answer.priced_model).inc(cost)
         if not trace.joined:
             m.overhead.observe(max(latency_s - trace.provider_s - trace.waited_s, 0.0))
         analysis_line(

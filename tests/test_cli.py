@@ -133,3 +133,14 @@ async def test_simulate_provider_serves_until_terminated(tmp_path: Path) -> None
     assert await asyncio.wait_for(process.wait(), timeout=10) == 0
     assert code == 0, err
     assert orjson.loads(out)["model"] == "llama3.2"
+
+
+async def test_provider_flag_means_that_provider_only(tmp_path: Path) -> None:
+    """No key for Claude: with --provider claude the fallback to rules must not answer instead."""
+    env = {"LLM_FALLBACK_PROVIDERS": "rules", "LLM_MAX_RETRIES": "0"}
+    code, out, err = await cli(
+        "analyze", "code_quality", "-", "--provider", "claude", stdin="x = 1", cwd=tmp_path, **env
+    )
+    assert code == 1
+    assert out == ""
+    assert "LLMUnavailableError" in err

@@ -9,14 +9,25 @@ from contextlib import AsyncExitStack
 
 import orjson
 import pytest
+from aiohttp import web
 from redis.asyncio import Redis
 
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
 from gateway.cache.redis import RedisCache
-from gateway.config import BreakerConfig, GatewayConfig, ProviderConfig, RetryConfig
-from gateway.errors import InvalidOutput, LLMUnavailableError, RateLimited, SpendLimitReached
+from gateway.config import BreakerConfig, GatewayConfig, ProviderConfig, RateLimitConfig, RetryConfig
+from gateway.errors import (
+    BadRequest,
+    InvalidOutput,
+    LLMUnavailableError,
+    ProviderUnavailable,
+    RateLimited,
+    SpendLimitReached,
+)
 from gateway.gateway import Gateway
+from gateway.limits.budget import BudgetLimiter
+from gateway.limits.memory import MemoryWindowStore
+from gateway.limits.redis import RedisWindowStore
 from gateway.metrics import GatewayMetrics
 from gateway.pricing import DEFAULT_PRICES
 from gateway.providers.base import Provider
@@ -27,6 +38,7 @@ from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulato
 from schemas.request import AnalysisRequest
 from schemas.results import SkillExtractionResult
 from schemas.types import AnalysisType
+from tests.conftest import free_port
 
 API_KEY = "sk-ant-test-never-logged"
 FAST_RETRY = RetryConfig(max_retries=3, backoff_initial_s=0.01, backoff_max_s=5, jitter_s=0)
@@ -315,3 +327,130 @@ async def test_metrics_count_requests_tokens_errors_and_overhead(
     assert metrics_value(metrics, "aexy_llm_cache_lookups_total", tier="memory", result="hit") == 1
     assert metrics_value(metrics, "aexy_llm_gateway_overhead_seconds_count") == 2
     assert metrics_value(metrics, "aexy_llm_cost_usd_total", provider="claude", model="claude-sonnet-5-5") > 0
+
+
+async def test_remaining_budget_headers_slow_calls_before_any_429(build: Build) -> None:
+    """The simulator enforces 4 requests/min and says so in anthropic-ratelimit-* headers."""
+    async with running_simulator(SimulatorConfig(protocol="anthropic", rpm=4)) as sim:
+        paced: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            paced.append(seconds)
+            sim.reset()  # as if the minute had passed: the simulator's window is real time
+
+        limiter = BudgetLimiter("claude", RateLimitConfig(), MemoryWindowStore(), sleep=sleep)
+        gateway = await build(claude(sim), limiters={"claude": limiter})
+        for i in range(4):
+            await gateway.analyze(request(f"v = {i}"))
+        assert paced, "the budget ran low: later calls should have been spread out"
+        await gateway.analyze(request("v = 4"))
+        assert sim.stats()["by_status"].get("429", 0) == 0
+        assert max(paced) > 10  # the call after the last remaining request waited for the reset
+
+
+# --- regressions from review ---------------------------------------------------------------------
+
+
+async def test_a_cache_hit_during_half_open_does_not_strand_the_breaker(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    breaker = BreakerConfig(failure_threshold=1, cooldown_s=0.05)
+    gateway = await build(claude(claude_sim), retry=RetryConfig(max_retries=0), breaker=breaker)
+    await gateway.analyze(request("cached = 1"))
+    claude_sim.script({"kind": "server_error"})
+    with pytest.raises(LLMUnavailableError):
+        await gateway.analyze(request("fails = 1"))
+    await asyncio.sleep(0.06)
+    assert (await gateway.analyze(request("cached = 1"))).cache_hit  # no probe taken by a cache hit
+    fresh = await gateway.analyze(request("fresh = 1"))
+    assert fresh.provider == "claude"
+    assert gateway.breaker("claude").state is State.CLOSED
+
+
+async def test_a_client_error_probe_releases_the_half_open_slot(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    breaker = BreakerConfig(failure_threshold=1, cooldown_s=0.05)
+    gateway = await build(claude(claude_sim), retry=RetryConfig(max_retries=0), breaker=breaker)
+    claude_sim.script({"kind": "server_error"}, {"kind": "bad_request"})
+    with pytest.raises(LLMUnavailableError):
+        await gateway.analyze(request("a = 1"))
+    await asyncio.sleep(0.06)
+    with pytest.raises(BadRequest):
+        await gateway.analyze(request("b = 1"))  # the probe: a client error says nothing about health
+    assert (await gateway.analyze(request("c = 1"))).provider == "claude"
+
+
+async def test_an_open_breaker_makes_the_chain_failure_retryable(
+    claude_sim: SimulatorHandle, ollama_sim: SimulatorHandle, build: Build
+) -> None:
+    breaker = BreakerConfig(failure_threshold=1, cooldown_s=60)
+    gateway = await build(
+        claude(claude_sim), ollama(ollama_sim), retry=RetryConfig(max_retries=0), breaker=breaker
+    )
+    claude_sim.add_rules({"kind": "server_error"})
+    ollama_sim.add_rules({"kind": "bad_request"})
+    with pytest.raises(LLMUnavailableError):
+        await gateway.analyze(request("a = 1"))
+    with pytest.raises(LLMUnavailableError) as caught:  # claude skipped (open), ollama says 400
+        await gateway.analyze(request("b = 1"))
+    assert caught.value.retryable
+
+
+async def test_joined_requests_do_not_count_tokens_twice(build: Build, metrics: GatewayMetrics) -> None:
+    async with running_simulator(SimulatorConfig(protocol="anthropic", latency_ms=100)) as sim:
+        gateway = await build(claude(sim))
+        envelopes = await asyncio.gather(*(gateway.analyze(request()) for _ in range(10)))
+    spent = [e for e in envelopes if e.input_tokens > 0]
+    assert len(spent) == 1
+    counted = metrics_value(metrics, "aexy_llm_tokens_total", provider="claude", direction="input")
+    assert counted == spent[0].input_tokens
+
+
+async def test_an_undecodable_cache_entry_is_a_miss(claude_sim: SimulatorHandle, build: Build) -> None:
+    memory = MemoryCache()
+    gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))
+    await gateway.analyze(request())
+    for key in list(memory._entries):
+        await memory.set(
+            key, b'[{"language": 1}, "claude", "m", "v", "m"]', 60
+        )  # an older, incompatible shape
+    again = await gateway.analyze(request())
+    assert not again.cache_hit
+    assert claude_sim.stats()["total"] == 2
+
+
+async def test_a_redis_outage_in_the_limiter_does_not_fail_requests(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    dead = Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2, socket_timeout=0.2
+    )
+    limiter = BudgetLimiter("claude", RateLimitConfig(requests_per_window=100), RedisWindowStore(dead))
+    gateway = await build(claude(claude_sim), limiters={"claude": limiter})
+    try:
+        assert (await gateway.analyze(request())).provider == "claude"
+    finally:
+        await dead.aclose()
+
+
+async def test_a_garbage_200_from_claude_is_a_retryable_provider_error(build: Build) -> None:
+    async def html(_request: web.Request) -> web.Response:
+        return web.Response(text="<html>proxy login</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/v1/messages", html)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        provider = ClaudeProvider(
+            ProviderConfig("claude", "claude-sonnet-5-5", f"http://127.0.0.1:{port}", API_KEY)
+        )
+        gateway = await build(provider, retry=RetryConfig(max_retries=0))
+        with pytest.raises(LLMUnavailableError) as caught:
+            await gateway.analyze(request())
+        assert isinstance(caught.value.causes[0], ProviderUnavailable)
+    finally:
+        await runner.cleanup()

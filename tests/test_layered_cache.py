@@ -180,3 +180,4 @@ async def test_redis_outage_degrades_to_memory_and_recovers(
         await before.aclose()
         await after.aclose()
         await layered.aclose()
+        await client.aclose()  # the cache tier does not own its client

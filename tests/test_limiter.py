@@ -312,3 +312,13 @@ async def test_limiter_applies_the_pacer_delay() -> None:
 )
 def test_estimate_tokens(prompt_chars: int, max_tokens: int, expected: int) -> None:
     assert estimate_tokens(prompt_chars, max_tokens) == expected
+
+
+def test_a_healthy_hint_clears_the_pacing_backlog() -> None:
+    t = FakeTime()
+    pace = HeaderPacer(clock=t.clock)
+    pace.observe(RateHint(requests_remaining=0, reset_after_s=30.0))
+    assert [round(pace.delay()) for _ in range(4)] == [30, 30, 30, 30]  # everyone waits once, for the reset
+    t.now += 31
+    pace.observe(RateHint(requests_remaining=49, reset_after_s=29.0))
+    assert pace.delay() == 0.0

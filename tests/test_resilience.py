@@ -23,28 +23,57 @@ def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
     clock = FakeClock()
     breaker = CircuitBreaker(BreakerConfig(failure_threshold=3, cooldown_s=10), clock)
     for _ in range(3):
-        assert breaker.allow()
-        breaker.record_failure()
+        ticket = breaker.begin()
+        assert ticket is not None
+        breaker.failure(ticket)
     assert breaker.state is State.OPEN
-    assert not breaker.allow()
+    assert breaker.is_open() and breaker.begin() is None
     clock.now = 10.0
-    assert breaker.allow()  # the one probe
-    assert not breaker.allow()  # no second probe while the first is out
-    breaker.record_failure()
+    assert breaker.state is State.HALF_OPEN
+    probe = breaker.begin()
+    assert probe is not None  # the one probe
+    assert breaker.begin() is None  # no second probe while the first is out
+    breaker.failure(probe)
     assert breaker.state is State.OPEN
     clock.now = 20.0
-    assert breaker.allow()
-    breaker.record_success()
+    probe = breaker.begin()
+    assert probe is not None
+    breaker.success(probe)
     assert breaker.state is State.CLOSED
-    assert breaker.allow()
+    assert breaker.begin() is not None
 
 
 def test_a_success_resets_the_consecutive_count() -> None:
     breaker = CircuitBreaker(BreakerConfig(failure_threshold=2, cooldown_s=10), FakeClock())
-    breaker.record_failure()
-    breaker.record_success()
-    breaker.record_failure()
+    ticket = breaker.begin()
+    assert ticket is not None
+    breaker.failure(ticket)
+    breaker.success(ticket)
+    breaker.failure(ticket)
     assert breaker.state is State.CLOSED
+
+
+def test_a_released_probe_gives_its_slot_back() -> None:
+    """A probe that proves nothing (client error, cancellation) must not keep the breaker half-open."""
+    clock = FakeClock()
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=1, cooldown_s=5), clock)
+    ticket = breaker.begin()
+    assert ticket is not None
+    breaker.failure(ticket)
+    clock.now = 5.0
+    probe = breaker.begin()
+    assert probe is not None
+    breaker.release(probe)
+    assert breaker.begin() is not None
+
+
+def test_a_late_success_from_before_the_breaker_opened_does_not_close_it() -> None:
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=1, cooldown_s=60), FakeClock())
+    slow, fast = breaker.begin(), breaker.begin()
+    assert slow is not None and fast is not None
+    breaker.failure(fast)
+    breaker.success(slow)
+    assert breaker.state is State.OPEN
 
 
 async def test_retry_waits_retry_after_on_every_attempt() -> None:

@@ -80,7 +80,7 @@ async def _analyze(
     except ValueError as exc:
         return fail(str(exc), EXIT_USAGE)
     try:
-        envelope = await gateway.analyze(request, use_cache=use_cache)
+        envelope = await gateway.analyze(request, use_cache=use_cache, provider=provider)
     except GatewayError as exc:
         return fail(f"{exc.error_type}: {exc}")
     finally:

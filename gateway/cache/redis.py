@@ -65,7 +65,7 @@ class RedisCache:
             self._failed(exc)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        """The client belongs to whoever made it (the composition root closes it)."""
 
     def _failed(self, exc: BaseException) -> None:
         self._down_until = self._clock() + self._retry_after_s

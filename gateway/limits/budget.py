@@ -77,7 +77,7 @@ class BudgetLimiter:
         )
 
     def _pair(self, suffix: str, share: float, tokens: int) -> list[Draw]:
-        base = f"{self._provider}{suffix}"
+        base = f"{{{self._provider}}}{suffix}"  # one hash tag per provider: one cluster slot
         pairs = (
             (REQUESTS, self._config.requests_per_window, 1),
             (TOKENS, self._config.tokens_per_window, tokens),

@@ -26,12 +26,15 @@ class HeaderPacer:
     def observe(self, hint: RateHint) -> None:
         if hint.reset_after_s is None:
             return
-        now = self._clock()
         remaining = self._remaining(hint)
-        self._until = now + hint.reset_after_s if remaining is not None else now
-        self._interval = hint.reset_after_s / max(remaining, 1) if remaining is not None else 0.0
-        if remaining == 0:
-            self._next_slot = max(self._next_slot, self._until)
+        if remaining is None:  # budget is healthy again: forget any backlog of slots
+            self._interval, self._next_slot, self._until = 0.0, 0.0, 0.0
+            return
+        self._until = self._clock() + hint.reset_after_s
+        if remaining == 0:  # nothing left: everyone waits once, for the reset
+            self._interval, self._next_slot = 0.0, max(self._next_slot, self._until)
+        else:  # running low: spread the rest evenly over the time left
+            self._interval = hint.reset_after_s / remaining
 
     def _remaining(self, hint: RateHint) -> int | None:
         """Requests left when the budget runs low (tokens counted in low-water units), else None."""

@@ -49,6 +49,8 @@ class ProviderReply:
     output_tokens: int
     model: str
     rate: RateHint = field(default=NO_HINT)
+    usage_known: bool = True
+    """False when the server reported no usage: the token reservation then stands as estimated."""
 
 
 class ConfiguredProvider:

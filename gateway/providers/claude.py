@@ -16,7 +16,7 @@ import httpx2
 import orjson
 
 from gateway.config import ProviderConfig
-from gateway.errors import GatewayError, InvalidOutput
+from gateway.errors import GatewayError, ProviderUnavailable
 from gateway.providers import translate
 from gateway.providers.base import ConfiguredProvider, ProviderCall, ProviderReply
 from gateway.providers.ratelimit_headers import anthropic_hint
@@ -43,16 +43,20 @@ class ClaudeProvider(ConfiguredProvider):
     async def analyze(self, call: ProviderCall) -> ProviderReply:
         try:
             raw = await self._client.messages.with_raw_response.create(**self._params(call))
+            message = await raw.parse()
+            return ProviderReply(
+                text=_text_of(message),
+                input_tokens=message.usage.input_tokens,
+                output_tokens=message.usage.output_tokens,
+                model=message.model,
+                rate=anthropic_hint(raw.headers),
+            )
         except anthropic.APIError as exc:
             raise self._translate(exc) from exc
-        message = await raw.parse()
-        return ProviderReply(
-            text=_text_of(message),
-            input_tokens=message.usage.input_tokens,
-            output_tokens=message.usage.output_tokens,
-            model=message.model,
-            rate=anthropic_hint(raw.headers),
-        )
+        except (ValueError, TypeError, AttributeError) as exc:  # a 200 whose body is not a Message
+            raise ProviderUnavailable(
+                f"{self.name}: unreadable reply ({type(exc).__name__})", provider=self.name
+            ) from exc
 
     def _params(self, call: ProviderCall) -> dict[str, Any]:
         output_config: dict[str, Any] = {"format": {"type": "json_schema", "schema": self._schema(call)}}
@@ -78,7 +82,9 @@ class ClaudeProvider(ConfiguredProvider):
             return translate.unreachable(self.name, exc)
         if isinstance(exc, anthropic.APIStatusError):
             return translate.from_status(self.name, exc.status_code, exc.body, exc.response.headers)
-        return InvalidOutput(f"{self.name}: unreadable reply ({type(exc).__name__})", provider=self.name)
+        return ProviderUnavailable(
+            f"{self.name}: unreadable reply ({type(exc).__name__})", provider=self.name
+        )
 
 
 def _text_of(message: anthropic.types.Message) -> str:

@@ -15,7 +15,7 @@ import orjson
 from httpx_aiohttp import HttpxAiohttpClient
 
 from gateway.config import ProviderConfig
-from gateway.errors import BadRequest, GatewayError
+from gateway.errors import GatewayError, ProviderUnavailable
 from gateway.providers import translate
 from gateway.providers.base import ConfiguredProvider
 
@@ -57,9 +57,8 @@ async def post_json(
     except httpx.HTTPStatusError as exc:
         raise translate.from_status(provider, response.status_code, payload, response.headers) from exc
     if not isinstance(payload, dict):
-        raise BadRequest(
-            f"{provider}: HTTP {response.status_code} reply is not a JSON object", provider=provider
-        )
+        message = f"{provider}: HTTP {response.status_code} reply is not a JSON object"
+        raise ProviderUnavailable(message, provider=provider)
     return payload, response.headers
 
 

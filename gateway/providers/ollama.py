@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 
 from gateway.config import ProviderConfig
-from gateway.errors import InvalidOutput
 from gateway.providers.base import ProviderCall, ProviderReply
 from gateway.providers.http import HttpJsonProvider, answers, post_json
 
@@ -22,13 +21,13 @@ class OllamaProvider(HttpJsonProvider):
     async def analyze(self, call: ProviderCall) -> ProviderReply:
         reply, _ = await post_json(self._client, self.name, f"{self._base}/api/chat", self._body(call), {})
         message = reply.get("message")
-        if not isinstance(message, dict) or not isinstance(message.get("content"), str):
-            raise InvalidOutput(f"{self.name}: reply has no message content", provider=self.name)
+        content = message.get("content") if isinstance(message, dict) else None
         return ProviderReply(
-            text=message["content"],
+            text=content if isinstance(content, str) else "",  # nothing usable: the repair call follows
             input_tokens=int(reply.get("prompt_eval_count") or 0),
             output_tokens=int(reply.get("eval_count") or 0),
             model=str(reply.get("model") or self.model),
+            usage_known="eval_count" in reply,
         )
 
     def _body(self, call: ProviderCall) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from gateway.config import ProviderConfig
-from gateway.errors import InvalidOutput
+from gateway.errors import ProviderUnavailable
 from gateway.providers.base import ProviderCall, ProviderReply
 from gateway.providers.http import HttpJsonProvider, answers, post_json
 from gateway.providers.ratelimit_headers import openai_hint
@@ -32,16 +32,18 @@ class OpenAIProvider(HttpJsonProvider):
             output_tokens=int(usage.get("completion_tokens") or 0),
             model=str(reply.get("model") or self.model),
             rate=openai_hint(headers),
+            usage_known=bool(usage),
         )
 
     def _content(self, reply: dict[str, Any]) -> str:
+        """The JSON text; "" for a refusal or an empty message, so the repair call follows."""
         try:
             content = reply["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError) as exc:
-            raise InvalidOutput(f"{self.name}: reply has no choices[0].message", provider=self.name) from exc
-        if not isinstance(content, str):
-            raise InvalidOutput(f"{self.name}: empty message content (refusal?)", provider=self.name)
-        return content
+            raise ProviderUnavailable(
+                f"{self.name}: reply has no choices[0].message", provider=self.name
+            ) from exc
+        return content if isinstance(content, str) else ""
 
     def _body(self, call: ProviderCall) -> dict[str, Any]:
         schema = {"name": call.schema_name, "schema": call.schema, "strict": True}

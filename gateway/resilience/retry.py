@@ -17,7 +17,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 from gateway.config import RetryConfig
-from gateway.errors import is_retryable
+from gateway.errors import CircuitOpen, is_retryable
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -41,6 +41,14 @@ class WaitRetryAfter(wait_base):
         return hint * (1 + random.uniform(0, self._jitter))
 
 
+class StopWhenCircuitOpen(stop_base):
+    """The provider's breaker opened meanwhile: stop calling it; the chain moves on."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        return isinstance(exc, CircuitOpen)
+
+
 class StopWhenRetryAfterTooLong(stop_base):
     def __init__(self, max_wait_s: float) -> None:
         self._max_wait_s = max_wait_s
@@ -59,7 +67,11 @@ def retrying(config: RetryConfig, sleep: Sleep = asyncio.sleep) -> AsyncRetrying
     )
     return AsyncRetrying(
         retry=retry_if_exception(is_retryable),
-        stop=stop_after_attempt(config.max_retries + 1) | StopWhenRetryAfterTooLong(config.backoff_max_s),
+        stop=(
+            stop_after_attempt(config.max_retries + 1)
+            | StopWhenRetryAfterTooLong(config.backoff_max_s)
+            | StopWhenCircuitOpen()
+        ),
         wait=WaitRetryAfter(backoff),
         sleep=sleep,
         reraise=True,

@@ -19,7 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check gateway schemas aexy_stream
+	$(VENV)/bin/ruff format --check gateway schemas aexy_stream consumers
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -9,6 +9,7 @@ import httpx
 from redis.asyncio import Redis
 
 from aexy_stream.settings import PROVIDERS, Settings
+from consumers.config import ProcessorConfig, RoutingConfig, Topics
 from gateway.cache.base import CacheBackend
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
@@ -176,3 +177,33 @@ class LLMGateway(Gateway):
         await super().aclose()
         if self._redis is not None:
             await self._redis.aclose()
+
+
+def topics(s: Settings) -> Topics:
+    return Topics(
+        s.topic_github_activity,
+        s.topic_code_changes,
+        s.topic_analysis_requests,
+        s.topic_analysis_results,
+        s.topic_analysis_retry,
+        s.topic_analysis_dlq,
+        s.topic_partitions,
+        s.topic_replication,
+    )
+
+
+def processor_config(s: Settings) -> ProcessorConfig:
+    return ProcessorConfig(
+        bootstrap_servers=s.kafka_bootstrap_servers,
+        group_id=s.kafka_group_id,
+        topics=topics(s),
+        routing=RoutingConfig(bot_pattern=s.bot_pattern),
+        max_in_flight=s.max_in_flight,
+        max_event_bytes=s.max_event_bytes,
+        retry_backoff_base_s=s.retry_backoff_base_s,
+        retry_max_attempts=s.retry_max_attempts,
+        shutdown_grace_s=s.shutdown_grace_s,
+        session_timeout_ms=s.kafka_session_timeout_ms,
+        heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
+        http_port=s.http_port,
+    )

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from consumers.config import DEFAULT_BOT_PATTERN
 from schemas.types import AnalysisType
 
 ProviderName = Literal["claude", "ollama", "openai", "rules"]
@@ -62,6 +63,27 @@ class Settings(BaseSettings):
     llm_cache_ttls: dict[str, int] = Field(default_factory=dict)
     llm_cache_memory_items: int = Field(10_000, ge=1)
     redis_url: str = ""
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_group_id: str = "aexy-stream"
+    kafka_session_timeout_ms: int = Field(10_000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(3_000, ge=100)
+    topic_github_activity: str = "github.activity"
+    topic_code_changes: str = "code.changes"
+    topic_analysis_requests: str = "analysis.requests"
+    topic_analysis_results: str = "analysis.results"
+    topic_analysis_retry: str = "analysis.retry"
+    topic_analysis_dlq: str = "analysis.dlq"
+    topic_partitions: int = Field(4, ge=1)
+    topic_replication: int = Field(1, ge=1)
+    max_in_flight: int = Field(64, ge=1)
+    max_event_bytes: int = Field(1_000_000, ge=1024)
+    retry_backoff_base_s: float = Field(30.0, ge=0)
+    retry_max_attempts: int = Field(5, ge=1)
+    shutdown_grace_s: float = Field(20.0, ge=0)
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(8000, ge=0, le=65535)
+    bot_pattern: str = DEFAULT_BOT_PATTERN
 
     @field_validator("llm_cache_ttls")
     @classmethod

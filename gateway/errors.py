@@ -24,6 +24,11 @@ class GatewayError(Exception):
     def error_type(self) -> str:
         return type(self).__name__
 
+    @property
+    def root_type(self) -> str:
+        """The class name of what actually went wrong (a chain failure reports its last cause)."""
+        return self.error_type
+
 
 class RateLimited(GatewayError):
     """429 from the provider; `retry_after` holds the server's hint in seconds when it gave one."""
@@ -77,6 +82,10 @@ class LLMUnavailableError(GatewayError):
     ):
         super().__init__(message, retry_after=retry_after)
         self.causes = causes
+
+    @property
+    def root_type(self) -> str:
+        return self.causes[-1].root_type if self.causes else self.error_type
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -127,6 +127,14 @@ class Gateway:
     def breaker(self, provider: str) -> CircuitBreaker:
         return self._breakers[provider]
 
+    def cooling_down_for(self) -> float:
+        """Seconds until some provider of the chain may be called (0: one may be called now).
+
+        Callers that can wait (the stream processor) wait this out instead of spending an attempt
+        on a chain whose every circuit is open.
+        """
+        return min((self._breakers[name].retry_in() for name in self._config.chain), default=0.0)
+
     async def analyze(
         self, request: AnalysisRequest, *, use_cache: bool = True, provider: str | None = None
     ) -> AnalysisResult[Any]:

@@ -43,6 +43,13 @@ class CircuitBreaker:
         self._cool_down()
         return self._state is State.OPEN or (self._state is State.HALF_OPEN and self._probe is not None)
 
+    def retry_in(self, probe_poll_s: float = 0.2) -> float:
+        """Seconds until a call may be tried: 0 now, the cool-down left when open, a poll while probing."""
+        self._cool_down()
+        if self._state is State.OPEN:
+            return max(self._config.cooldown_s - (self._clock() - self._opened_at), 0.0)
+        return probe_poll_s if self.is_open() else 0.0
+
     def begin(self) -> int | None:
         """A ticket for one call, or None when the breaker does not allow a call now."""
         if self.is_open():

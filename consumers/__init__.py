@@ -1,0 +1,1 @@
+"""The stream processor: Kafka consumers that turn events into analyses and publish typed results."""

@@ -1,0 +1,61 @@
+"""Plain configuration of the stream processor (built from settings in the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    activity: str = "github.activity"
+    code_changes: str = "code.changes"
+    requests: str = "analysis.requests"
+    results: str = "analysis.results"
+    retry: str = "analysis.retry"
+    dlq: str = "analysis.dlq"
+    partitions: int = 4
+    replication: int = 1
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.activity, self.code_changes, self.requests)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (*self.inputs, self.results, self.retry, self.dlq)
+
+
+DEFAULT_BOT_PATTERN = r"(\[bot\]$|^dependabot|^renovate|^github-actions|-bot$|^bot-)"
+SKIPPED_PATHS = (
+    r"(^|/)(vendor|third_party|node_modules|dist|build)/",
+    r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|Cargo\.lock|go\.sum|Gemfile\.lock|uv\.lock)$",
+    r"\.(min\.js|min\.css|map|pb\.go|lock)$",
+    r"(_pb2\.py|_generated\.\w+|\.generated\.\w+)$",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingConfig:
+    bot_pattern: str = DEFAULT_BOT_PATTERN
+    skipped_paths: tuple[str, ...] = SKIPPED_PATHS
+    max_diff_chars: int = 24_000
+    """A commit whose analyzable patch text exceeds this is split into one request per file."""
+    max_file_chars: int = 24_000
+    """A single file's patch longer than this is truncated (and the truncation noted in context)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorConfig:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "aexy-stream"
+    topics: Topics = field(default_factory=Topics)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    max_in_flight: int = 64
+    max_event_bytes: int = 1_000_000
+    retry_backoff_base_s: float = 30.0
+    retry_max_attempts: int = 5
+    shutdown_grace_s: float = 20.0
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    max_poll_interval_ms: int = 300_000
+    http_port: int = 8000

@@ -1,0 +1,130 @@
+"""From a Kafka record to the work it implies, by topic. Bad input raises `MalformedEvent`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from consumers import headers as h
+from consumers.config import RoutingConfig, Topics
+from consumers.publish import Origin
+from consumers.routing import Routed, route_activity, route_code_change
+from schemas.events import MalformedEvent, parse_activity, parse_code_change
+from schemas.request import AnalysisRequest
+from schemas.types import Priority
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """The requests one input record asks for, and where it came from."""
+
+    origin: Origin
+    requests: tuple[AnalysisRequest, ...] = ()
+    skipped: str = ""
+    redactions: int = 0
+    attempt: int = 0
+    """Failed attempts so far (retry records)."""
+    due_at_ms: int = 0
+    first_failure_at: str = ""
+    replay_topic: str = ""
+    event_time: datetime | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoder:
+    topics: Topics
+    routing: RoutingConfig
+    max_event_bytes: int
+    priority: Priority = "live"
+
+    def decode(self, record: Any) -> Work:
+        origin = Origin(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value or b"",
+            "",
+            tuple(record.headers or ()),
+        )
+        if len(origin.value) > self.max_event_bytes:
+            raise MalformedEvent(
+                f"record of {len(origin.value)} bytes is over MAX_EVENT_BYTES={self.max_event_bytes}"
+            )
+        meta = h.as_dict(record.headers)
+        if record.topic == self.topics.activity:
+            return self._activity(origin, meta)
+        if record.topic == self.topics.code_changes:
+            return self._code_change(origin)
+        if record.topic == self.topics.retry:
+            return self._retry(origin, meta)
+        return self._request(origin)
+
+    def _activity(self, origin: Origin, meta: dict[str, str]) -> Work:
+        event = parse_activity(origin.value, meta.get(h.GITHUB_EVENT), meta.get(h.GITHUB_DELIVERY))
+        routed = route_activity(event, self.routing, priority=self.priority)
+        return _routed(origin, event.event_id, routed, event.occurred_at)
+
+    def _code_change(self, origin: Origin) -> Work:
+        event = parse_code_change(origin.value)
+        routed = route_code_change(event, self.routing, priority=self.priority)
+        return _routed(origin, event.event_id, routed, event.committed_at or event.authored_at)
+
+    def _request(self, origin: Origin) -> Work:
+        request = _analysis_request(origin.value)
+        origin = _with_event_id(origin, request.request_id)
+        return Work(origin, (request,), replay_topic=self.topics.requests)
+
+    def _retry(self, origin: Origin, meta: dict[str, str]) -> Work:
+        request = _analysis_request(origin.value)
+        source = Origin(
+            meta.get(h.ORIGINAL_TOPIC, origin.topic),
+            _int(meta.get(h.ORIGINAL_PARTITION), origin.partition),
+            _int(meta.get(h.ORIGINAL_OFFSET), origin.offset),
+            origin.key,
+            origin.value,
+            meta.get(h.EVENT_ID, request.request_id),
+        )
+        return Work(
+            source,
+            (request,),
+            attempt=_int(meta.get(h.ATTEMPT), 1),
+            due_at_ms=_int(meta.get(h.DUE_AT), 0),
+            first_failure_at=meta.get(h.FIRST_FAILURE_AT, ""),
+            replay_topic=self.topics.requests,
+        )
+
+
+def _routed(origin: Origin, event_id: str, routed: Routed, event_time: datetime | None) -> Work:
+    return Work(
+        _with_event_id(origin, event_id),
+        routed.requests,
+        skipped=routed.skipped,
+        redactions=routed.redactions,
+        replay_topic=origin.topic,
+        event_time=event_time,
+    )
+
+
+def _with_event_id(origin: Origin, event_id: str) -> Origin:
+    return replace(origin, event_id=event_id)
+
+
+def _analysis_request(value: bytes) -> AnalysisRequest:
+    try:
+        return AnalysisRequest.model_validate_json(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "<root>"
+        raise MalformedEvent(f"not an AnalysisRequest: {where}: {first['msg']}") from exc
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default

@@ -1,0 +1,161 @@
+"""The work of one input record: decode, run each request through the gateway, publish the outcome.
+
+A request ends in exactly one output: a result, a retry record (retryable failure, attempts
+left) or a dead letter (final failure, attempts exhausted, malformed input). The record is
+finished only when the broker acknowledged all of them (`consumers/commit.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from consumers.commit import acknowledged
+from consumers.decode import Decoder, Work
+from consumers.metrics import ProcessorMetrics
+from consumers.publish import Delivery, Failure, Origin, Publisher, now_iso
+from consumers.retry_policy import RetryPolicy
+from gateway.errors import GatewayError
+from schemas.envelope import AnalysisResult, SourceRef
+from schemas.events import MalformedEvent
+from schemas.request import AnalysisRequest
+
+
+class Analyze(Protocol):
+    """What the processor needs of the gateway."""
+
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult[Any]: ...
+
+    def cooling_down_for(self) -> float: ...
+
+
+class RecordHandler:
+    def __init__(
+        self,
+        gateway: Analyze,
+        publisher: Publisher,
+        decoder: Decoder,
+        policy: RetryPolicy,
+        metrics: ProcessorMetrics,
+        max_in_flight: int,
+    ) -> None:
+        self._gateway = gateway
+        self._publisher = publisher
+        self._decoder = decoder
+        self._policy = policy
+        self._metrics = metrics
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._calls: set[asyncio.Task[AnalysisResult[Any]]] = set()
+        self._parking = False
+
+    async def handle(self, record: Any) -> None:
+        """Everything one record asks for, acknowledged by the broker when this returns."""
+        self._metrics.events_in.labels(record.topic).inc()
+        try:
+            work = self._decoder.decode(record)
+        except MalformedEvent as exc:
+            await acknowledged([await self._malformed(record, exc)])
+            return
+        if work.skipped or not work.requests:
+            self._metrics.skipped.labels(work.skipped.split(" ")[0] if work.skipped else "empty").inc()
+            return
+        self._count_routed(work)
+        await _until_due(work.due_at_ms)
+        await acknowledged(await asyncio.gather(*(self._run(request, work) for request in work.requests)))
+
+    def park_all(self) -> None:
+        """Shutdown: stop the calls in flight; their requests go to the retry topic, due now."""
+        self._parking = True
+        for call in list(self._calls):
+            call.cancel()
+
+    async def _run(self, request: AnalysisRequest, work: Work) -> Delivery:
+        async with self._slots:
+            await self._providers_ready()
+            if self._parking:
+                return await self._park(request, work)
+            call = asyncio.ensure_future(self._gateway.analyze(request))
+            self._calls.add(call)
+            self._metrics.in_flight.inc()
+            try:
+                envelope = await call
+            except asyncio.CancelledError:
+                if not call.cancelled() or _cancelling():
+                    raise
+                return await self._park(request, work)
+            except GatewayError as exc:
+                return await self._failed(request, work, exc)
+            finally:
+                self._calls.discard(call)
+                self._metrics.in_flight.dec()
+        return await self._published(envelope, work)
+
+    async def _providers_ready(self) -> None:
+        """Every provider cooling down: wait here (the processor pauses its input meanwhile)."""
+        while not self._parking and (delay := self._gateway.cooling_down_for()) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
+            await asyncio.sleep(min(delay, 1.0))
+
+    async def _published(self, envelope: AnalysisResult[Any], work: Work) -> Delivery:
+        source = SourceRef(
+            topic=work.origin.topic,
+            partition=work.origin.partition,
+            offset=work.origin.offset,
+            event_id=work.origin.event_id,
+        )
+        delivery = await self._publisher.result(envelope.model_copy(update={"source": source}))
+        self._metrics.events_out.labels("results").inc()
+        if work.event_time is not None:
+            self._metrics.e2e.observe(max((datetime.now(UTC) - work.event_time).total_seconds(), 0.0))
+        return delivery
+
+    async def _failed(self, request: AnalysisRequest, work: Work, exc: GatewayError) -> Delivery:
+        attempts = work.attempt + (0 if exc.root_type == "CircuitOpen" else 1)  # never tried: no attempt
+        failure = Failure(str(exc), exc.root_type, attempts, work.first_failure_at or now_iso())
+        if exc.retryable and not self._policy.exhausted(attempts):
+            self._metrics.retries.labels(exc.root_type).inc()
+            delay = self._policy.delay_s(attempts, exc.retry_after)
+            return await self._publisher.retry(request, work.origin, failure, delay)
+        self._metrics.dead_letters.labels(exc.root_type).inc()
+        extra = {"x-analysis-type": request.analysis_type.value, "x-request-id": request.request_id}
+        return await self._publisher.dead_letter(work.origin, failure, work.replay_topic, **extra)
+
+    async def _park(self, request: AnalysisRequest, work: Work) -> Delivery:
+        failure = Failure(
+            "shutdown before the call finished", "Shutdown", work.attempt, work.first_failure_at or now_iso()
+        )
+        return await self._publisher.retry(request, work.origin, failure, 0.0)
+
+    async def _malformed(self, record: Any, exc: MalformedEvent) -> Delivery:
+        origin = Origin(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value or b"",
+            "",
+            tuple(record.headers or ()),
+        )
+        self._metrics.dead_letters.labels("MalformedEvent").inc()
+        return await self._publisher.dead_letter(
+            origin, Failure(str(exc), "MalformedEvent", 0, now_iso()), record.topic
+        )
+
+    def _count_routed(self, work: Work) -> None:
+        for request in work.requests:
+            self._metrics.routed.labels(request.analysis_type.value).inc()
+        if work.redactions:
+            self._metrics.redactions.inc(work.redactions)
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _until_due(due_at_ms: int) -> None:
+    """A retry record waits in its own task, so a later record that is due is never held back."""
+    delay = due_at_ms / 1000 - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)

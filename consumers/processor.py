@@ -1,0 +1,202 @@
+"""The stream processor: one aiokafka consumer group over the input topics and the retry topic.
+
+The poll loop never waits on an LLM call. Each record becomes a task; the loop only fetches,
+spawns, pauses and commits:
+
+- up to `max_in_flight` gateway calls overlap (a semaphore in the handler);
+- input records read but not finished are capped (2 x max_in_flight); at the cap every input
+  partition is paused, so a backlog of any size, a rate-limited gateway or providers cooling down
+  never pile up tasks or memory, and the consumer keeps polling (no max_poll_interval rebalance);
+- retry records wait for their due time in their own tasks (a later record that is already due
+  is never held behind them), under their own cap, at which the retry partitions are paused;
+- offsets are committed by `consumers/commit.py`: only up to the lowest unfinished offset.
+
+On partition revocation the finished prefix of each revoked partition is committed, never past
+unfinished work; the new owner re-reads the rest. On stop (SIGTERM/SIGINT): fetching stops,
+in-flight calls get `shutdown_grace_s` to finish, the rest are parked on the retry topic (due
+now), everything acknowledged is committed, and `run` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+
+from consumers.commit import commit_finished
+from consumers.config import ProcessorConfig
+from consumers.decode import Decoder
+from consumers.handler import Analyze, RecordHandler
+from consumers.metrics import ProcessorMetrics
+from consumers.offsets import OffsetTracker
+from consumers.publish import Publisher
+from consumers.retry_policy import RetryPolicy
+from schemas.types import Priority
+
+log = logging.getLogger(__name__)
+COMMIT_INTERVAL_S = 1.0
+RETRY_WAITING_CAP = 1000
+PARK_TIMEOUT_S = 10.0
+
+
+class Processor:
+    def __init__(
+        self,
+        config: ProcessorConfig,
+        gateway: Analyze,
+        metrics: ProcessorMetrics,
+        *,
+        priority: Priority = "live",
+        topics: tuple[str, ...] | None = None,
+    ) -> None:
+        self._config = config
+        self._gateway = gateway
+        self._metrics = metrics
+        self._priority = priority
+        self._subscribed = topics or (*config.topics.inputs, config.topics.retry)
+        self._tracker = OffsetTracker()
+        self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
+        self._paused: set[TopicPartition] = set()
+        self._started = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self._started.is_set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer, producer = self._clients()
+        await producer.start()
+        try:
+            await consumer.start()
+            handler = self._handler(producer)
+            await self._loop(consumer, handler, stop)
+            await self._drain(consumer, handler)
+        finally:
+            self._started.clear()
+            await consumer.stop()
+            await producer.stop()
+
+    def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+        c = self._config
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=c.bootstrap_servers,
+            group_id=c.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=c.session_timeout_ms,
+            heartbeat_interval_ms=c.heartbeat_interval_ms,
+            max_poll_interval_ms=c.max_poll_interval_ms,
+        )
+        consumer.subscribe(list(self._subscribed), listener=_Rebalance(self))
+        producer = AIOKafkaProducer(
+            bootstrap_servers=c.bootstrap_servers, acks="all", enable_idempotence=False, linger_ms=5
+        )
+        self._consumer, self._producer = consumer, producer
+        return consumer, producer
+
+    def _handler(self, producer: AIOKafkaProducer) -> RecordHandler:
+        c = self._config
+        decoder = Decoder(c.topics, c.routing, c.max_event_bytes, self._priority)
+        policy = RetryPolicy(c.retry_backoff_base_s, c.retry_max_attempts)
+        publisher = Publisher(producer, c.topics)
+        return RecordHandler(self._gateway, publisher, decoder, policy, self._metrics, c.max_in_flight)
+
+    async def _loop(self, consumer: AIOKafkaConsumer, handler: RecordHandler, stop: asyncio.Event) -> None:
+        self._started.set()
+        next_commit = time.monotonic() + COMMIT_INTERVAL_S
+        while not stop.is_set():
+            self._apply_backpressure(consumer)
+            batch = await consumer.getmany(timeout_ms=100, max_records=self._room())
+            for tp, records in batch.items():
+                for record in records:
+                    self._spawn(handler, tp, record)
+            if time.monotonic() >= next_commit:
+                await self._commit_and_measure(consumer)
+                next_commit = time.monotonic() + COMMIT_INTERVAL_S
+
+    def _room(self) -> int:
+        return max(self._input_cap() - self._pending(is_retry=False), 1)
+
+    def _input_cap(self) -> int:
+        return 2 * self._config.max_in_flight
+
+    def _pending(self, *, is_retry: bool) -> int:
+        return sum(1 for tp in self._tasks.values() if (tp.topic == self._config.topics.retry) == is_retry)
+
+    def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
+        self._tracker.start(tp, record.offset)
+        task = asyncio.create_task(handler.handle(record))
+        self._tasks[task] = tp
+        task.add_done_callback(lambda t: self._finished(t, record.offset))
+        self._metrics.pending.set(len(self._tasks))
+
+    def _finished(self, task: asyncio.Task[None], offset: int) -> None:
+        tp = self._tasks.pop(task)
+        self._metrics.pending.set(len(self._tasks))
+        if task.cancelled():
+            return  # not finished: left uncommitted, read again after a restart
+        if (exc := task.exception()) is not None:
+            log.error("record %s@%s failed and stays uncommitted: %r", tp, offset, exc)
+            return
+        self._tracker.done(tp, offset)
+
+    def _apply_backpressure(self, consumer: AIOKafkaConsumer) -> None:
+        retry_topic = self._config.topics.retry
+        cooling = self._gateway.cooling_down_for() > 0  # every provider's circuit is open
+        full_inputs = cooling or self._pending(is_retry=False) >= self._input_cap()
+        full_retries = self._pending(is_retry=True) >= RETRY_WAITING_CAP
+        wanted = {
+            tp for tp in consumer.assignment() if (full_retries if tp.topic == retry_topic else full_inputs)
+        }
+        if pause := wanted - self._paused:
+            consumer.pause(*pause)
+        if resume := self._paused - wanted:
+            consumer.resume(*(tp for tp in resume if tp in consumer.assignment()))
+        self._paused = wanted
+        self._metrics.paused.set(1 if wanted else 0)
+
+    async def _commit_and_measure(self, consumer: AIOKafkaConsumer) -> None:
+        await commit_finished(consumer, self._tracker)
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            position = self._tracker.position(tp)
+            if highwater is not None and position is not None:
+                self._metrics.lag.labels(tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+
+    async def _drain(self, consumer: AIOKafkaConsumer, handler: RecordHandler) -> None:
+        """Stop: finish in-flight work within the grace period, park the rest, commit."""
+        consumer.pause(*consumer.assignment())
+        work = [t for t, tp in self._tasks.items() if tp.topic != self._config.topics.retry]
+        if work:
+            _, late = await asyncio.wait(work, timeout=self._config.shutdown_grace_s)
+            if late:
+                handler.park_all()
+                await asyncio.wait(late, timeout=PARK_TIMEOUT_S)
+        leftovers = list(self._tasks)  # retry records not yet due, anything stuck: read again later
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
+        await commit_finished(consumer, self._tracker)
+
+    async def revoked(self, partitions: list[TopicPartition]) -> None:
+        if self._consumer is not None:
+            await commit_finished(self._consumer, self._tracker, partitions)
+        for tp in partitions:
+            self._tracker.forget(tp)
+            self._paused.discard(tp)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, processor: Processor) -> None:
+        self._processor = processor
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._processor.revoked(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None

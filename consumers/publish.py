@@ -1,0 +1,110 @@
+"""The records the processor writes: results, retry records and dead letters.
+
+Every method returns the broker's delivery future; the caller awaits it before marking the
+input finished (see `consumers/commit.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from consumers import headers as h
+from consumers.config import Topics
+from schemas.envelope import AnalysisResult
+from schemas.request import AnalysisRequest
+
+Delivery = asyncio.Future[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The input record a piece of work came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    event_id: str = ""
+    headers: tuple[tuple[str, bytes], ...] = ()
+    """The input record's own headers (e.g. x-github-event), kept on dead letters for replay."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a request failed, and its retry history."""
+
+    reason: str
+    error_type: str
+    attempts: int
+    first_failure_at: str
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Publisher:
+    def __init__(self, producer: AIOKafkaProducer, topics: Topics) -> None:
+        self._producer = producer
+        self._topics = topics
+
+    async def result(self, envelope: AnalysisResult[Any]) -> Delivery:
+        """Keyed by subject, so one subject's results stay in order on one partition."""
+        value = envelope.model_dump_json().encode()
+        key = (envelope.subject or envelope.request_id).encode()
+        delivery: Delivery = await self._producer.send(self._topics.results, value, key=key)
+        return delivery
+
+    async def retry(
+        self, request: AnalysisRequest, origin: Origin, failure: Failure, due_s: float
+    ) -> Delivery:
+        due_ms = int((time.time() + due_s) * 1000)
+        meta = self._origin_headers(origin) | {
+            h.ATTEMPT: failure.attempts,
+            h.DUE_AT: due_ms,
+            h.ERROR_TYPE: failure.error_type,
+            h.DLQ_REASON: h.one_line(failure.reason),
+            h.FIRST_FAILURE_AT: failure.first_failure_at,
+        }
+        value = request.model_dump_json().encode()
+        delivery: Delivery = await self._producer.send(
+            self._topics.retry, value, key=origin.key, headers=h.encode(meta)
+        )
+        return delivery
+
+    async def dead_letter(
+        self, origin: Origin, failure: Failure, replay_topic: str, **extra: str
+    ) -> Delivery:
+        """The original value and key untouched, the story in headers."""
+        meta = (
+            self._origin_headers(origin)
+            | extra
+            | {
+                h.DLQ_REASON: h.one_line(failure.reason),
+                h.ERROR_TYPE: failure.error_type,
+                h.ATTEMPTS: failure.attempts,
+                h.FIRST_FAILURE_AT: failure.first_failure_at,
+                h.REPLAY_TOPIC: replay_topic,
+            }
+        )
+        headers = h.own_headers(origin.headers) + h.encode(meta)
+        delivery: Delivery = await self._producer.send(
+            self._topics.dlq, origin.value, key=origin.key, headers=headers
+        )
+        return delivery
+
+    @staticmethod
+    def _origin_headers(origin: Origin) -> dict[str, object]:
+        return {
+            h.ORIGINAL_TOPIC: origin.topic,
+            h.ORIGINAL_PARTITION: origin.partition,
+            h.ORIGINAL_OFFSET: origin.offset,
+            h.EVENT_ID: origin.event_id,
+        }

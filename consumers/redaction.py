@@ -1,0 +1,77 @@
+"""Removing secrets from material before it leaves for an analysis provider.
+
+Each rule of `RULES` is a regex compiled once; a match becomes `[REDACTED:<kind>]`. A rule with a
+`secret` group replaces only that group (a URL keeps its user, an assignment keeps its name).
+Rules run in order, specific ones first, so a key inside `api_key = "..."` is counted once, under
+its own kind; placeholders (`${VAR}`, `<token>`, `%s`, `{name}`) are never redacted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import partial
+
+_NOT_REDACTED = r"(?!\[REDACTED:)"
+_NOT_PLACEHOLDER = r"(?![$%{<])"
+_SECRET_NAME = r"[\w.-]*?(?:password|passwd|secret|api_?key|token)(?:_access)?(?:_?key)?"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    kind: str
+    pattern: re.Pattern[str]
+
+
+def _rule(kind: str, pattern: str, flags: int = 0) -> Rule:
+    return Rule(kind, re.compile(pattern, flags))
+
+
+RULES: tuple[Rule, ...] = (
+    _rule(
+        "private_key",
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
+        re.DOTALL,
+    ),
+    _rule("aws_access_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    _rule("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    _rule("anthropic_key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    _rule("openai_key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9]{32,}\b"),
+    _rule("slack_token", r"\bxox[baprs]-[A-Za-z0-9-]{10,}"),
+    _rule("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
+    _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    _rule(
+        "url_password",
+        rf"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:{_NOT_REDACTED}{_NOT_PLACEHOLDER}(?P<secret>[^\s@/]+)@",
+        re.IGNORECASE,
+    ),
+    _rule(
+        "secret",
+        rf"\b{_SECRET_NAME}['\"]?\s*[:=]\s*(?P<quote>['\"])"
+        rf"{_NOT_REDACTED}{_NOT_PLACEHOLDER}(?P<secret>[^'\"\s]{{6,}})(?P=quote)",
+        re.IGNORECASE,
+    ),
+)
+"""Secret kinds, most specific first."""
+
+
+def _marker(kind: str) -> str:
+    return f"[REDACTED:{kind}]"
+
+
+def _replace(rule: Rule, match: re.Match[str]) -> str:
+    if "secret" not in rule.pattern.groupindex:
+        return _marker(rule.kind)
+    whole, start, end = match.group(0), *match.span("secret")
+    offset = match.start()
+    return whole[: start - offset] + _marker(rule.kind) + whole[end - offset :]
+
+
+def redact(text: str) -> tuple[str, int]:
+    """`text` with every secret replaced by `[REDACTED:<kind>]`, and how many were replaced."""
+    total = 0
+    for rule in RULES:
+        text, found = rule.pattern.subn(partial(_replace, rule), text)
+        total += found
+    return text, total

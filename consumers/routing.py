@@ -1,0 +1,321 @@
+"""From events to analysis requests: one table says which analyses each event asks for.
+
+`ACTIVITY_ROUTES` maps a GitHub activity event type to the actions that count, the analysis, and
+the reader of its material; every commit of `code.changes` asks for `CODE_CHANGE_ANALYSES`.
+Bots, merge commits and commits touching only generated/vendored/lock or binary files give
+nothing. Every text passes through `redact()` first. Request ids are derived from the event id,
+the analysis and the part (`all`, or a file path when a large commit is split), so a replayed
+event yields the same requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from consumers.config import RoutingConfig
+from consumers.redaction import redact
+from gateway.providers.rules.languages import language_of
+from schemas.events import ActivityEvent, CodeChangeEvent, FileChange
+from schemas.request import AnalysisRequest
+from schemas.types import AnalysisType, Priority
+
+WHOLE = "all"
+"""The request part of an unsplit event (a split commit uses each file path instead)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """The requests an event gives; when there are none, `skipped` says why."""
+
+    requests: tuple[AnalysisRequest, ...]
+    skipped: str = ""
+    redactions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """What an activity event gives its analysis: whose it is, the text and some facts."""
+
+    author: str
+    text: str
+    facts: Mapping[str, Any]
+
+
+Reader = Callable[[ActivityEvent], Material | str]
+"""The material of an event, or a short reason why there is none."""
+
+
+# --- material readers ------------------------------------------------------------------------
+
+
+def pull_request_material(event: ActivityEvent) -> Material | str:
+    pr = event.pull_request
+    if pr is None:
+        return "no pull request"
+    size = {"additions": pr.additions, "deletions": pr.deletions, "changed_files": pr.changed_files}
+    known = {name: value for name, value in size.items() if value is not None}
+    figures = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in known.items())
+    text = _paragraphs(f"Pull request #{pr.number}: {pr.title}", pr.body, f"Size: {figures or 'unknown'}")
+    facts = {"number": pr.number, "state": pr.state, **known}
+    return Material(pr.author or _actor_login(event), text, facts)
+
+
+def issue_material(event: ActivityEvent) -> Material | str:
+    issue = event.issue
+    if issue is None:
+        return "no issue"
+    text = _paragraphs(f"Issue #{issue.number}: {issue.title}", issue.body)
+    facts = {"number": issue.number, "state": issue.state, "labels": list(issue.labels)}
+    return Material(issue.author or _actor_login(event), text, facts)
+
+
+def review_material(event: ActivityEvent) -> Material | str:
+    review = event.review
+    if review is None or not review.body.strip():
+        return "review without a body"
+    facts = {"review_state": review.state, "number": _pull_number(event)}
+    return Material(review.author or _actor_login(event), review.body, facts)
+
+
+def comment_material(event: ActivityEvent) -> Material | str:
+    comment = event.comment
+    if comment is None or not comment.body.strip():
+        return "comment without a body"
+    number = _pull_number(event) or (event.issue.number if event.issue else None)
+    facts = {"comment_kind": comment.kind, "path": comment.path, "number": number}
+    return Material(comment.author or _actor_login(event), comment.body, facts)
+
+
+def _paragraphs(*parts: str) -> str:
+    return "\n\n".join(part.strip() for part in parts if part.strip())
+
+
+def _pull_number(event: ActivityEvent) -> int | None:
+    return event.pull_request.number if event.pull_request else None
+
+
+def _actor_login(event: ActivityEvent) -> str:
+    return event.actor.login if event.actor else ""
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    actions: str
+    """The actions that count, space-separated."""
+    analysis: AnalysisType
+    material: Reader
+
+    def applies_to(self, action: str) -> bool:
+        return action in self.actions.split()
+
+
+TASK_SIGNALS, SOFT_SKILLS = AnalysisType.TASK_SIGNALS, AnalysisType.SOFT_SKILLS
+
+# fmt: off
+ACTIVITY_ROUTES: Mapping[str, Route] = MappingProxyType({
+    # event type                    actions that count               analysis      material
+    "pull_request":                 Route("opened edited reopened", TASK_SIGNALS, pull_request_material),
+    "issues":                       Route("opened edited",          TASK_SIGNALS, issue_material),
+    "pull_request_review":          Route("submitted edited",       SOFT_SKILLS,  review_material),
+    "pull_request_review_comment":  Route("created edited",         SOFT_SKILLS,  comment_material),
+    "issue_comment":                Route("created edited",         SOFT_SKILLS,  comment_material),
+    "commit_comment":               Route("created",                SOFT_SKILLS,  comment_material),
+})
+# fmt: on
+"""Activity event type -> the one analysis it asks for; every other event type asks for none."""
+
+CODE_CHANGE_ANALYSES: tuple[AnalysisType, ...] = (
+    AnalysisType.SKILL_EXTRACTION,
+    AnalysisType.CODE_QUALITY,
+    AnalysisType.CODE_COMPLEXITY,
+)
+"""Every analyzable commit (or, when split, every analyzable file) asks for these."""
+
+DEVELOPER_ANALYSES: frozenset[AnalysisType] = frozenset({SOFT_SKILLS, *CODE_CHANGE_ANALYSES})
+"""Analyses about a developer (subject: login, else email); the others are about the repository."""
+
+
+# --- activity --------------------------------------------------------------------------------
+
+
+def route_activity(event: ActivityEvent, config: RoutingConfig, priority: Priority = "live") -> Routed:
+    route = ACTIVITY_ROUTES.get(event.event_type)
+    if route is None:
+        return Routed((), f"no analyses for event {event.event_type}")
+    if not route.applies_to(event.action):
+        return Routed((), f"no analyses for {event.event_type} {event.action or '(no action)'}")
+    actor = event.actor
+    if actor is not None and (actor.type == "Bot" or is_bot(actor.login, config)):
+        return Routed((), f"bot actor {actor.login}")
+    material = route.material(event)
+    reason = material if isinstance(material, str) else _refusal(route, material, config)
+    if reason or isinstance(material, str):
+        return Routed((), reason)
+    return _activity_request(event, route, material, priority)
+
+
+def _refusal(route: Route, material: Material, config: RoutingConfig) -> str:
+    if is_bot(material.author, config):
+        return f"bot author {material.author}"
+    if route.analysis in DEVELOPER_ANALYSES and not material.author:
+        return f"no author for {route.analysis.value}"
+    return ""
+
+
+def _activity_request(event: ActivityEvent, route: Route, material: Material, priority: Priority) -> Routed:
+    content, redactions = redact(material.text)
+    facts = {"author": material.author, **material.facts}
+    context = {**_event_context(event), **{k: v for k, v in facts.items() if v is not None}}
+    subject = material.author if route.analysis in DEVELOPER_ANALYSES else event.repository
+    request = _request(route.analysis, content, context, subject, priority, (event.event_id, WHOLE))
+    return Routed((request,), redactions=redactions)
+
+
+def _event_context(event: ActivityEvent) -> dict[str, Any]:
+    occurred = event.occurred_at.isoformat() if event.occurred_at else None
+    return {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "action": event.action,
+        "repository": event.repository,
+        **({"occurred_at": occurred} if occurred else {}),
+    }
+
+
+# --- code changes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file's analyzable diff text (`diff --git` header + redacted, maybe truncated patch)."""
+
+    change: FileChange
+    text: str
+    truncated: bool
+    redactions: int
+
+
+def route_code_change(event: CodeChangeEvent, config: RoutingConfig, priority: Priority = "live") -> Routed:
+    if event.is_merge:
+        return Routed((), "merge commit")
+    author = event.author.login or event.author.name
+    if is_bot(author, config):
+        return Routed((), f"bot author {author}")
+    diffs = [file_diff(f, config.max_file_chars) for f in event.files if analyzable(f, config)]
+    if not diffs:
+        return Routed((), "only generated/vendored/lock or binary files" if event.files else "no files")
+    groups = split(diffs, config.max_diff_chars)
+    requests = [r for group, part in groups for r in _code_requests(event, group, part, priority)]
+    return Routed(tuple(requests), redactions=sum(d.redactions for d in diffs))
+
+
+def analyzable(change: FileChange, config: RoutingConfig) -> bool:
+    skipped = any(p.search(change.path) for p in _path_patterns(config.skipped_paths))
+    return not (skipped or change.binary or not change.patch)
+
+
+def file_diff(change: FileChange, max_chars: int) -> FileDiff:
+    patch, redactions = redact(change.patch or "")
+    truncated = len(patch) > max_chars
+    header = f"diff --git a/{change.previous_path or change.path} b/{change.path}\n"
+    return FileDiff(change, header + patch[:max_chars], truncated, redactions)
+
+
+def split(diffs: list[FileDiff], max_chars: int) -> list[tuple[list[FileDiff], str]]:
+    """The whole commit as one part, or, past `max_chars`, one part per file (named by its path)."""
+    if len(_join(diffs)) <= max_chars:
+        return [(diffs, WHOLE)]
+    return [([d], d.change.path) for d in diffs]
+
+
+def _code_requests(
+    event: CodeChangeEvent, diffs: list[FileDiff], part: str, priority: Priority
+) -> Iterable[AnalysisRequest]:
+    subject = event.author.login or event.author.email
+    context = {**_commit_context(event, subject), **_files_context(diffs)}
+    content = _join(diffs)
+    for analysis in CODE_CHANGE_ANALYSES:
+        yield _request(analysis, content, context, subject, priority, (event.event_id, part))
+
+
+def _commit_context(event: CodeChangeEvent, subject: str) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "event_type": "code_change",
+        "action": "",
+        "repository": event.repository,
+        "sha": event.sha,
+        "author": subject,
+        "authored_at": event.authored_at.isoformat(),
+    }
+
+
+def _files_context(diffs: list[FileDiff]) -> dict[str, Any]:
+    paths = [d.change.path for d in diffs]
+    truncated = [d.change.path for d in diffs if d.truncated]
+    files = [_file_facts(d.change) for d in diffs]
+    languages = sorted({lang for lang in map(language_of, paths) if lang})
+    single = {"path": paths[0]} if len(paths) == 1 else {}
+    return {**single, "paths": paths, "files": files, "languages": languages, **_truncation(truncated)}
+
+
+def _file_facts(change: FileChange) -> dict[str, Any]:
+    facts = ("path", "status", "additions", "deletions")
+    return {name: getattr(change, name) for name in facts}
+
+
+def _truncation(paths: list[str]) -> dict[str, Any]:
+    return {"truncated": True, "truncated_paths": paths} if paths else {"truncated": False}
+
+
+def _join(diffs: list[FileDiff]) -> str:
+    return "\n".join(d.text for d in diffs)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def is_bot(login: str, config: RoutingConfig) -> bool:
+    return bool(login) and _bot_pattern(config.bot_pattern).search(login) is not None
+
+
+@cache
+def _bot_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@cache
+def _path_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def request_id(event_id: str, analysis: AnalysisType, part: str) -> str:
+    """Deterministic: sha256 of `event_id:analysis:part`, first 32 hex characters."""
+    return hashlib.sha256(f"{event_id}:{analysis.value}:{part}".encode()).hexdigest()[:32]
+
+
+def _request(
+    analysis: AnalysisType,
+    content: str,
+    context: Mapping[str, Any],
+    subject: str,
+    priority: Priority,
+    origin: tuple[str, str],
+) -> AnalysisRequest:
+    return AnalysisRequest(
+        analysis_type=analysis,
+        content=content,
+        context=dict(context),
+        request_id=request_id(origin[0], analysis, origin[1]),
+        priority=priority,
+        subject=subject,
+    )

@@ -1,0 +1,90 @@
+"""Creating the pipeline's topics explicitly (brokers that auto-create topics pick their own partitions)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from consumers.config import Topics
+
+DEFAULT_TIMEOUT_S = 10.0
+_ALREADY_EXISTS = TopicAlreadyExistsError.errno
+
+
+@asynccontextmanager
+async def admin_client(bootstrap_servers: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> AsyncIterator[Any]:
+    """A started admin client, always closed; raises KafkaConnectionError if no broker answers."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id="aexy-stream-admin",
+        request_timeout_ms=int(timeout_s * 1000),
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: Topics, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> list[str]:
+    """Create every topic of `topics.all` that does not exist yet; return the names created.
+
+    Safe to run twice and concurrently: a topic that already exists (whatever its partition count) is left
+    as it is. Raises `aiokafka.errors.KafkaError` (KafkaConnectionError if the broker is unreachable,
+    TimeoutError after `timeout_s`) on any other failure.
+    """
+    async with admin_client(bootstrap_servers, timeout_s) as admin, asyncio.timeout(timeout_s):
+        existing = set(await admin.list_topics())
+        missing = [name for name in topics.all if name not in existing]
+        if not missing:
+            return []
+        new = [NewTopic(name, topics.partitions, topics.replication) for name in missing]
+        response = await admin.create_topics(new, timeout_ms=int(timeout_s * 1000))
+    return _created(response.topic_errors, missing)
+
+
+def _created(topic_errors: Iterable[tuple[Any, ...]], requested: list[str]) -> list[str]:
+    """The requested names the broker created; raise the first error other than 'already exists'."""
+    failed: dict[str, int] = {}
+    for entry in topic_errors:
+        name, code = entry[0], entry[1]
+        if code == _ALREADY_EXISTS:
+            failed[name] = code
+        elif code:
+            message = entry[2] if len(entry) > 2 and entry[2] else ""
+            raise for_code(code)(f"cannot create topic {name}: {message}".rstrip(": "))
+    return [name for name in requested if name not in failed]
+
+
+async def wait_for_topics(
+    bootstrap_servers: str, names: Iterable[str], timeout_s: float = DEFAULT_TIMEOUT_S
+) -> None:
+    """Wait until every topic in `names` is in the cluster metadata with a leader for each partition.
+
+    Asks for the metadata of all topics: naming them would make an auto-creating broker create them.
+    """
+    wanted = set(names)
+    async with admin_client(bootstrap_servers, timeout_s) as admin, asyncio.timeout(timeout_s):
+        while True:
+            if _all_ready(await admin.describe_topics(None), wanted):
+                return
+            await asyncio.sleep(0.1)
+
+
+def _all_ready(described: list[dict[str, Any]], wanted: set[str]) -> bool:
+    ready = {
+        topic["topic"]
+        for topic in described
+        if topic["error_code"] == 0
+        and topic["partitions"]
+        and all(partition["leader"] >= 0 for partition in topic["partitions"])
+    }
+    return wanted <= ready

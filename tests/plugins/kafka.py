@@ -1,0 +1,229 @@
+"""pytest plugin: one Kafka-protocol broker per test session, fresh topics per test, small client helpers.
+
+Register with `-p tests.plugins.kafka`. The broker (fixture `kafka`) is, in this order:
+
+- external: `KAFKA_BOOTSTRAP_SERVERS` is set (assumed to be real Apache Kafka);
+- testcontainers: a Docker engine answers `docker info` and `testcontainers` is importable (a KRaft
+  Kafka container; image from `KAFKA_TEST_IMAGE`, default Confluent's cp-kafka, which is what
+  `testcontainers.kafka.KafkaContainer` knows how to configure);
+- tansu: the embedded, memory-only broker (`aexy_stream.broker.EmbeddedBroker`).
+
+`KAFKA_TEST_BACKEND=tansu|testcontainers` forces one of the last two. Tests that need what Tansu lacks
+(transactions, idempotent producer, time lookups, reliable end offsets) are marked `needs_real_kafka`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from aexy_stream.broker import EmbeddedBroker
+from consumers.config import Topics
+from consumers.topics import admin_client, ensure_topics
+
+Backend = Literal["external", "testcontainers", "tansu"]
+
+BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+BACKEND_ENV = "KAFKA_TEST_BACKEND"
+IMAGE_ENV = "KAFKA_TEST_IMAGE"
+DEFAULT_IMAGE = "confluentinc/cp-kafka:7.6.0"
+DOCKER_PROBE_TIMEOUT_S = 5.0
+SESSION_TIMEOUT_MS = 2000
+HEARTBEAT_INTERVAL_MS = 300
+NEEDS_REAL_KAFKA = (
+    "needs_real_kafka: needs Apache Kafka (transactions, idempotent producer, time lookups, end offsets); "
+    "skipped on the embedded Tansu broker"
+)
+
+_backend_key = pytest.StashKey[Backend]()
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaBroker:
+    """The session's broker and what it supports."""
+
+    bootstrap_servers: str
+    backend: Backend
+    supports_transactions: bool
+    supports_time_lookup: bool
+
+
+# -- backend choice ------------------------------------------------------------------------------------
+
+
+def choose_backend() -> Backend:
+    if os.environ.get(BOOTSTRAP_ENV):
+        return "external"
+    forced = os.environ.get(BACKEND_ENV, "")
+    if forced in ("tansu", "testcontainers"):
+        return forced  # type: ignore[return-value]
+    if forced:
+        raise pytest.UsageError(f"{BACKEND_ENV} must be tansu or testcontainers, not {forced!r}")
+    return "testcontainers" if _testcontainers_importable() and _docker_answers() else "tansu"
+
+
+def _docker_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    try:
+        probe = subprocess.run(
+            [docker, "info"], capture_output=True, timeout=DOCKER_PROBE_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _testcontainers_importable() -> bool:
+    try:
+        return importlib.util.find_spec("testcontainers.kafka") is not None
+    except ImportError:
+        return False
+
+
+def _backend(config: pytest.Config) -> Backend:
+    if _backend_key not in config.stash:
+        config.stash[_backend_key] = choose_backend()
+    return config.stash[_backend_key]
+
+
+# -- hooks and fixtures --------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", NEEDS_REAL_KAFKA)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("needs_real_kafka") and _backend(item.config) == "tansu":
+        pytest.skip(
+            "needs real Apache Kafka, not the embedded Tansu broker: set KAFKA_BOOTSTRAP_SERVERS, "
+            "or run a Docker engine with `testcontainers` installed"
+        )
+
+
+@pytest.fixture(scope="session")
+def kafka(pytestconfig: pytest.Config) -> Iterator[KafkaBroker]:
+    """The session's Kafka-protocol broker (see the module docstring for how it is chosen)."""
+    backend = _backend(pytestconfig)
+    if backend == "external":
+        yield KafkaBroker(os.environ[BOOTSTRAP_ENV], "external", True, True)
+    elif backend == "testcontainers":
+        with _kafka_container() as bootstrap_servers:
+            yield KafkaBroker(bootstrap_servers, "testcontainers", True, True)
+    else:
+        with EmbeddedBroker() as broker:
+            yield KafkaBroker(broker.bootstrap_servers, "tansu", False, False)
+
+
+@contextlib.contextmanager
+def _kafka_container() -> Iterator[str]:
+    from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+
+    container = KafkaContainer(os.environ.get(IMAGE_ENV, DEFAULT_IMAGE))
+    if hasattr(container, "with_kraft"):
+        container = container.with_kraft()
+    with container as started:
+        yield str(started.get_bootstrap_server())
+
+
+@pytest_asyncio.fixture
+async def topics(kafka: KafkaBroker) -> AsyncIterator[Topics]:
+    """A fresh set of the pipeline's six topics (unique names), created on the broker, deleted after."""
+    fresh = unique_topics()
+    await ensure_topics(kafka.bootstrap_servers, fresh)
+    yield fresh
+    await delete_topics(kafka.bootstrap_servers, fresh.all)
+
+
+def unique_topics(partitions: int = 4) -> Topics:
+    """`Topics` whose names all end with the same random suffix, e.g. `github.activity.1f3a9c0b`."""
+    suffix = uuid.uuid4().hex[:8]
+    base = Topics()
+    return Topics(
+        activity=f"{base.activity}.{suffix}",
+        code_changes=f"{base.code_changes}.{suffix}",
+        requests=f"{base.requests}.{suffix}",
+        results=f"{base.results}.{suffix}",
+        retry=f"{base.retry}.{suffix}",
+        dlq=f"{base.dlq}.{suffix}",
+        partitions=partitions,
+    )
+
+
+async def delete_topics(bootstrap_servers: str, names: Iterable[str]) -> None:
+    """Best-effort cleanup: a topic that cannot be deleted only costs broker memory."""
+    with contextlib.suppress(KafkaError, TimeoutError):
+        async with admin_client(bootstrap_servers) as admin:
+            await admin.delete_topics(list(names))
+
+
+# -- client helpers ------------------------------------------------------------------------------------
+
+
+async def produce(
+    bootstrap_servers: str,
+    topic: str,
+    values: Iterable[bytes],
+    key: bytes | None = None,
+    headers: Sequence[tuple[str, bytes]] | None = None,
+) -> list[Any]:
+    """Send each value (acks=all, no idempotence: Tansu lacks it); return their RecordMetadata."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=False)
+    try:
+        await producer.start()
+        return [
+            await producer.send_and_wait(topic, value, key=key, headers=list(headers or ()))
+            for value in values
+        ]
+    finally:
+        await producer.stop()
+
+
+async def consume_all(
+    bootstrap_servers: str, topic: str, expected_count: int, timeout_s: float = 10.0
+) -> list[Any]:
+    """Read `topic` from the beginning with a fresh group until at least `expected_count` records.
+
+    Raises TimeoutError (saying how many arrived) if they do not within `timeout_s`.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    records: list[Any] = []
+    try:
+        await consumer.start()
+        while len(records) < expected_count:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"got {len(records)} of {expected_count} records from {topic} in {timeout_s:g} s"
+                )
+            batches = await consumer.getmany(timeout_ms=int(min(remaining, 0.5) * 1000) + 1)
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records

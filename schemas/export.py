@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from schemas.envelope import AnalysisResult
+from schemas.events import ActivityEvent, CodeChangeEvent
 from schemas.request import AnalysisRequest
 from schemas.results import RESULT_MODELS
 
@@ -26,6 +27,8 @@ def documents() -> dict[str, dict[str, Any]]:
         docs[f"results/{analysis_type}.schema.json"] = model.model_json_schema()
         envelope = AnalysisResult[model]  # type: ignore[valid-type]
         docs[f"envelopes/{analysis_type}.schema.json"] = envelope.model_json_schema()
+    docs["events/activity_event.schema.json"] = ActivityEvent.model_json_schema()
+    docs["events/code_change_event.schema.json"] = CodeChangeEvent.model_json_schema()
     docs["analysis_result.schema.json"] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "AnalysisResult",

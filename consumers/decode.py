@@ -42,15 +42,7 @@ class Decoder:
     priority: Priority = "live"
 
     def decode(self, record: Any) -> Work:
-        origin = Origin(
-            record.topic,
-            record.partition,
-            record.offset,
-            record.key,
-            record.value or b"",
-            "",
-            tuple(record.headers or ()),
-        )
+        origin = Origin.of(record)
         if len(origin.value) > self.max_event_bytes:
             raise MalformedEvent(
                 f"record of {len(origin.value)} bytes is over MAX_EVENT_BYTES={self.max_event_bytes}"

@@ -128,15 +128,7 @@ class RecordHandler:
         return await self._publisher.retry(request, work.origin, failure, 0.0)
 
     async def _malformed(self, record: Any, exc: MalformedEvent) -> Delivery:
-        origin = Origin(
-            record.topic,
-            record.partition,
-            record.offset,
-            record.key,
-            record.value or b"",
-            "",
-            tuple(record.headers or ()),
-        )
+        origin = Origin.of(record)
         self._metrics.dead_letters.labels("MalformedEvent").inc()
         return await self._publisher.dead_letter(
             origin, Failure(str(exc), "MalformedEvent", 0, now_iso()), record.topic

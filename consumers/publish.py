@@ -35,6 +35,12 @@ class Origin:
     headers: tuple[tuple[str, bytes], ...] = ()
     """The input record's own headers (e.g. x-github-event), kept on dead letters for replay."""
 
+    @classmethod
+    def of(cls, record: Any) -> Origin:
+        """The origin of a consumed aiokafka record."""
+        value, headers = record.value or b"", tuple(record.headers or ())
+        return cls(record.topic, record.partition, record.offset, record.key, value, headers=headers)
+
 
 @dataclass(frozen=True, slots=True)
 class Failure:

@@ -4,9 +4,12 @@ The poll loop never waits on an LLM call. Each record becomes a task; the loop o
 spawns, pauses and commits:
 
 - up to `max_in_flight` gateway calls overlap (a semaphore in the handler);
-- input records read but not finished are capped (2 x max_in_flight); at the cap every input
-  partition is paused, so a backlog of any size, a rate-limited gateway or providers cooling down
-  never pile up tasks or memory, and the consumer keeps polling (no max_poll_interval rebalance);
+- input records read but not finished are capped (2 x max_in_flight): at the cap the loop fetches
+  nothing and waits for a record to finish, so a backlog of any size or a rate-limited gateway
+  never piles up tasks or memory (the fetcher's own buffer is bounded by its fetch sizes);
+- while every provider is cooling down (all circuits open), or when work stalls past a third of
+  max_poll_interval, the input partitions are paused and the loop keeps polling, so the group
+  never rebalances this consumer away;
 - retry records wait for their due time in their own tasks (a later record that is already due
   is never held behind them), under their own cap, at which the retry partitions are paused;
 - offsets are committed by `consumers/commit.py`: only up to the lowest unfinished offset.
@@ -40,6 +43,9 @@ log = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 1.0
 RETRY_WAITING_CAP = 1000
 PARK_TIMEOUT_S = 10.0
+PRODUCER_BATCH_BYTES = 1_048_576
+"""aiokafka sends one batch per partition at a time; one subject's results share a partition, so
+a 16 KB default batch (about eight envelopes per round trip) would cap a busy subject's rate."""
 
 
 class Processor:
@@ -60,6 +66,7 @@ class Processor:
         self._tracker = OffsetTracker()
         self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
         self._paused: set[TopicPartition] = set()
+        self._retries_paused = False
         self._started = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -94,7 +101,11 @@ class Processor:
         )
         consumer.subscribe(list(self._subscribed), listener=_Rebalance(self))
         producer = AIOKafkaProducer(
-            bootstrap_servers=c.bootstrap_servers, acks="all", enable_idempotence=False, linger_ms=5
+            bootstrap_servers=c.bootstrap_servers,
+            acks="all",
+            enable_idempotence=False,
+            linger_ms=5,
+            max_batch_size=PRODUCER_BATCH_BYTES,
         )
         self._consumer, self._producer = consumer, producer
         return consumer, producer
@@ -109,18 +120,28 @@ class Processor:
     async def _loop(self, consumer: AIOKafkaConsumer, handler: RecordHandler, stop: asyncio.Event) -> None:
         self._started.set()
         next_commit = time.monotonic() + COMMIT_INTERVAL_S
+        last_poll = time.monotonic()
         while not stop.is_set():
-            self._apply_backpressure(consumer)
-            batch = await consumer.getmany(timeout_ms=100, max_records=self._room())
-            for tp, records in batch.items():
-                for record in records:
-                    self._spawn(handler, tp, record)
+            stalled = time.monotonic() - last_poll > self._config.max_poll_interval_ms / 3000
+            self._apply_backpressure(consumer, stalled)
+            if self._room() == 0 and not stalled:
+                await self._wait_for_room()
+            else:
+                batch = await consumer.getmany(timeout_ms=100, max_records=max(self._room(), 1))
+                last_poll = time.monotonic()
+                for tp, records in batch.items():
+                    for record in records:
+                        self._spawn(handler, tp, record)
             if time.monotonic() >= next_commit:
                 await self._commit_and_measure(consumer)
                 next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
     def _room(self) -> int:
-        return max(self._input_cap() - self._pending(is_retry=False), 1)
+        return max(self._input_cap() - self._pending(is_retry=False), 0)
+
+    async def _wait_for_room(self) -> None:
+        """At the cap: wait for a record to finish instead of pausing (a resume costs a fetch wait)."""
+        await asyncio.wait(list(self._tasks), timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
 
     def _input_cap(self) -> int:
         return 2 * self._config.max_in_flight
@@ -145,11 +166,14 @@ class Processor:
             return
         self._tracker.done(tp, offset)
 
-    def _apply_backpressure(self, consumer: AIOKafkaConsumer) -> None:
+    def _apply_backpressure(self, consumer: AIOKafkaConsumer, stalled: bool) -> None:
+        """Pause inputs while every provider cools down, or when work stalls so long that the loop
+        must poll anyway (max_poll_interval); pause retries at their cap (with hysteresis)."""
         retry_topic = self._config.topics.retry
         cooling = self._gateway.cooling_down_for() > 0  # every provider's circuit is open
-        full_inputs = cooling or self._pending(is_retry=False) >= self._input_cap()
-        full_retries = self._pending(is_retry=True) >= RETRY_WAITING_CAP
+        full_inputs = cooling or (stalled and self._room() == 0)
+        full_retries = _full(self._pending(is_retry=True), RETRY_WAITING_CAP, self._retries_paused)
+        self._retries_paused = full_retries
         wanted = {
             tp for tp in consumer.assignment() if (full_retries if tp.topic == retry_topic else full_inputs)
         }
@@ -189,6 +213,11 @@ class Processor:
         for tp in partitions:
             self._tracker.forget(tp)
             self._paused.discard(tp)
+
+
+def _full(pending: int, cap: int, paused: bool) -> bool:
+    """Pause at the cap, resume at half of it: every resume costs a fetch wait on the broker."""
+    return pending >= cap or (paused and pending > cap // 2)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

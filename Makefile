@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck check schemas bench-gateway clean demo
+.PHONY: test lint typecheck check schemas bench-gateway bench-pipeline clean demo
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -33,10 +33,13 @@ bench-gateway: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/gateway.py
 
+bench-pipeline: $(STAMP)
+	$(PY) bench/pipeline.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
 demo: $(STAMP)
-	@echo "== gateway demo (keyless rules provider); the Kafka pipeline demo arrives with the stream processor"
+	@echo "== gateway demo (keyless rules provider); the full Kafka pipeline demo is issue 6"
 	$(VENV)/bin/aexy-stream analyze skill_extraction gateway/gateway.py --provider rules --subject aexy-stream
 	$(VENV)/bin/aexy-stream analyze code_complexity gateway/limits/budget.py --provider rules --subject aexy-stream

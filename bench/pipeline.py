@@ -7,13 +7,13 @@ One run, one embedded Tansu broker (started here, on a free port), fresh topics 
    are on `analysis.results` (counted by a separate reader process). Side by side, on the same
    records and broker: a raw aiokafka consume -> produce -> commit passthrough (1 record out per
    event; the processor writes 3 per event).
-2. latency-bound: a simulated Anthropic provider answering in 500 ms, MAX_IN_FLIGHT=64, no rate limit,
-   unique contents (every request is a provider call); requests/s in the steady state, as a share of
-   the bound 64 / 0.5 s.
+2. latency-bound: a simulated Anthropic provider (own process, like a remote one) answering in
+   500 ms, MAX_IN_FLIGHT=64, no rate limit, unique contents (every request is a provider call);
+   requests/s in the steady state, as a share of the bound 64 / 0.5 s.
 3. memory: a backlog produced before the processor starts, then the processor (cached gateway) for a
    fixed time or until done, sampling this process's VmRSS every 0.5 s.
 
-    .venv/bin/python bench/pipeline.py [--quick]
+    .venv/bin/python bench/pipeline.py [--quick] [--sim-in-process]
 """
 
 from __future__ import annotations
@@ -259,16 +259,17 @@ async def running(config: ProcessorConfig, gateway: Gateway) -> AsyncIterator[tu
         await asyncio.wait_for(task, timeout=60)
 
 
-def claude_gateway(sim: SimulatorHandle, *, cached: bool) -> Gateway:
+def claude_gateway(base_url: str, *, cached: bool, registry: CollectorRegistry | None = None) -> Gateway:
     """As `tests/pipeline/harness.claude_gateway`: built directly, so no rate limit."""
-    provider = ClaudeProvider(ProviderConfig("claude", "claude-sonnet-5-5", sim.base_url, "sk-test", 10.0))
+    provider = ClaudeProvider(ProviderConfig("claude", "claude-sonnet-5-5", base_url, "sk-test", 10.0))
     config = GatewayConfig(
         chain=("claude",),
         retry=RetryConfig(max_retries=1, backoff_initial_s=0.01, jitter_s=0),
         breaker=BreakerConfig(failure_threshold=5, cooldown_s=1.0),
     )
     cache = LayeredCache([MemoryCache(max_items=100_000)] if cached else [])
-    return Gateway(config, {"claude": provider}, cache=cache, metrics=GatewayMetrics(CollectorRegistry()))
+    metrics = GatewayMetrics(registry or CollectorRegistry())
+    return Gateway(config, {"claude": provider}, cache=cache, metrics=metrics)
 
 
 async def warm_cache(gateway: Gateway, commits: Sequence[tuple[bytes, bytes]]) -> int:
@@ -278,6 +279,22 @@ async def warm_cache(gateway: Gateway, commits: Sequence[tuple[bytes, bytes]]) -
     for start in range(0, len(requests), MAX_IN_FLIGHT):
         await asyncio.gather(*(gateway.analyze(r) for r in requests[start : start + MAX_IN_FLIGHT]))
     return len(requests)
+
+
+def gateway_figures(registry: CollectorRegistry) -> tuple[dict[str, int], float]:
+    """The gateway's analyses by outcome, and their mean latency in seconds (from its metrics)."""
+    outcomes: dict[str, int] = {}
+    latency_sum = latency_count = 0.0
+    for family in registry.collect():
+        for sample in family.samples:
+            if sample.name == "aexy_llm_requests_total":
+                outcome = sample.labels["outcome"]
+                outcomes[outcome] = outcomes.get(outcome, 0) + int(sample.value)
+            elif sample.name == "aexy_llm_latency_seconds_sum":
+                latency_sum += sample.value
+            elif sample.name == "aexy_llm_latency_seconds_count":
+                latency_count += sample.value
+    return outcomes, latency_sum / latency_count if latency_count else float("nan")
 
 
 def results_out(registry: Any) -> int:
@@ -383,6 +400,7 @@ async def cached_path(bootstrap: str, sim: SimulatorHandle, gateway: Gateway, si
     provider_calls = sim.stats()["total"] - calls_before
     await delete_topics(bootstrap, topics.all)
     ratio, steady_ratio = proc.rate / raw.rate, proc.steady_rate / raw.steady_rate
+    records_ratio = (proc.outputs / proc.total_s) / (raw.outputs / raw.total_s)
     for name, t in (("raw passthrough", raw), ("processor      ", proc)):
         print(
             f"  {name}: {t.rate:8.0f} events/s ({t.outputs} records out, {t.total_s:5.2f} s from start)"
@@ -393,14 +411,45 @@ async def cached_path(bootstrap: str, sim: SimulatorHandle, gateway: Gateway, si
         f" event (+ decode, routing, {ANALYSES_PER_EVENT} cached gateway calls); provider calls during the"
         f" measured pass: {provider_calls}"
     )
-    print(f"  ratio processor/passthrough (events/s): {ratio:.2f} from start, {steady_ratio:.2f} first->last")
-    return {"proc": proc, "raw": raw, "ratio": ratio, "steady_ratio": steady_ratio}
+    print(
+        f"  ratio processor/passthrough (events/s): {ratio:.2f} from start, {steady_ratio:.2f} first->last;"
+        f" per record written (3 vs 1 per event): {records_ratio:.2f} from start"
+    )
+    print(
+        f"  before the first output (group join, first fetch): passthrough {raw.total_s - raw.steady_s:.2f}"
+        f" of {raw.total_s:.2f} s, processor {proc.total_s - proc.steady_s:.2f} of {proc.total_s:.2f} s"
+    )
+    return {"proc": proc, "raw": raw, "ratio": ratio, "steady_ratio": steady_ratio, "records": records_ratio}
 
 
 # -- scenario 2: latency-bound -------------------------------------------------------------------------
 
 
-async def latency_bound(bootstrap: str, events: int) -> dict[str, Any]:
+@asynccontextmanager
+async def latency_simulator(in_process: bool) -> AsyncIterator[str]:
+    """The 500 ms simulator's base URL.
+
+    By default it runs in its own process, like a remote provider, so its request handling does not
+    share this process's event loop (and CPU) with the processor being measured.
+    """
+    if in_process:
+        async with running_simulator(SimulatorConfig(protocol="anthropic", latency_ms=LATENCY_MS)) as sim:
+            yield sim.base_url
+        return
+    command = [sys.executable, "-m", "aexy_stream.cli.main", "simulate-provider", "--protocol", "anthropic"]
+    command += ["--port", "0", "--latency-ms", str(LATENCY_MS)]
+    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=30)  # "... listening on URL"
+        yield line.decode().split()[-1]
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+
+
+async def latency_bound(bootstrap: str, events: int, in_process: bool) -> dict[str, Any]:
     outputs = ANALYSES_PER_EVENT * events
     bound = MAX_IN_FLIGHT / (LATENCY_MS / 1000)
     topics = fresh_topics()
@@ -410,9 +459,9 @@ async def latency_bound(bootstrap: str, events: int) -> dict[str, Any]:
         f"  {events} events with unique contents -> {outputs} provider calls; simulator latency "
         f"{LATENCY_MS:.0f} ms, MAX_IN_FLIGHT={MAX_IN_FLIGHT}, no rate limit: bound {bound:.0f} requests/s"
     )
-    config = SimulatorConfig(protocol="anthropic", latency_ms=LATENCY_MS)
-    async with running_simulator(config) as sim:
-        gateway = claude_gateway(sim, cached=False)
+    async with latency_simulator(in_process) as base_url:
+        registry = CollectorRegistry()
+        gateway = claude_gateway(base_url, cached=False, registry=registry)
         try:
             reader = await Reader.start(bootstrap, topics.results, outputs, timeout_s=180)
             try:
@@ -421,7 +470,7 @@ async def latency_bound(bootstrap: str, events: int) -> dict[str, Any]:
                     marks = await wait_reader(reader, task)
             finally:
                 await reader.close()
-            calls = sim.stats()["total"]
+            outcomes, mean_latency = gateway_figures(registry)
         finally:
             await gateway.aclose()
     await delete_topics(bootstrap, topics.all)
@@ -435,7 +484,12 @@ async def latency_bound(bootstrap: str, events: int) -> dict[str, Any]:
     print(
         f"  steady state (results {c_first}..{c_last}, {t_last - t_first:.1f} s): {rate:6.1f} requests/s"
         f" = {rate / bound:.2f} of the bound; whole run incl. group join and tail: {overall:6.1f} requests/s"
-        f" ({marks[-1][0] - started:.1f} s); simulator served {calls} calls"
+        f" ({marks[-1][0] - started:.1f} s)"
+    )
+    print(
+        f"  gateway outcomes {outcomes}, mean analysis latency {mean_latency * 1000:.0f} ms"
+        f" (64 / mean latency = {MAX_IN_FLIGHT / mean_latency:.1f}/s); simulator in"
+        f" {'this process' if in_process else 'a separate process'}"
     )
     return {"rate": rate, "share": rate / bound, "bound": bound}
 
@@ -525,6 +579,7 @@ def summary(cached: dict[str, Any], latency: dict[str, Any], memory: dict[str, A
             verdict(cached["ratio"] >= RATIO_TARGET),
         ),
         ("  same, first->last output", f"{cached['steady_ratio']:.2f}", "(info)", ""),
+        ("  same, per record written", f"{cached['records']:.2f}", "(info)", ""),
         ("latency-bound requests/s", f"{latency['rate']:.1f}", f"bound {latency['bound']:.0f}", ""),
         (
             "share of the bound",
@@ -546,7 +601,7 @@ def summary(cached: dict[str, Any], latency: dict[str, Any], memory: dict[str, A
         print(f"  {name:<28} {value:>8}  {target:<10} {result}")
 
 
-async def run(sizes: Sizes, quick: bool) -> None:
+async def run(sizes: Sizes, quick: bool, sim_in_process: bool) -> None:
     script_start_mb = rss_mb()
     async with EmbeddedBroker() as broker:
         bootstrap = broker.bootstrap_servers
@@ -555,12 +610,12 @@ async def run(sizes: Sizes, quick: bool) -> None:
             f"{os.cpu_count()} CPUs; processor in this process, readers in separate processes"
         )
         async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-            gateway = claude_gateway(sim, cached=True)
+            gateway = claude_gateway(sim.base_url, cached=True)
             try:
                 print(f"\n1. cached path: {sizes.cached_events} events")
                 cached = await cached_path(bootstrap, sim, gateway, sizes)
                 print(f"\n2. latency-bound: {sizes.latency_events} events")
-                latency = await latency_bound(bootstrap, sizes.latency_events)
+                latency = await latency_bound(bootstrap, sizes.latency_events, sim_in_process)
                 print(f"\n3. memory: backlog of {sizes.backlog} events, up to {sizes.memory_run_s:.0f} s")
                 memory = await memory_run(bootstrap, gateway, sizes, script_start_mb)
             finally:
@@ -573,10 +628,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (well under a minute)")
+    parser.add_argument(
+        "--sim-in-process",
+        action="store_true",
+        help="scenario 2: run the 500 ms simulator in this process (default: a separate process)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
-    asyncio.run(run(QUICK if args.quick else FULL, args.quick))
+    asyncio.run(run(QUICK if args.quick else FULL, args.quick, args.sim_in_process))
     print(f"\ntotal {time.monotonic() - started:.0f} s")
 
 

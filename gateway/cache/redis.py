@@ -6,7 +6,6 @@ A Redis outage never fails a request: an error is counted, the tier is skipped f
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
@@ -14,8 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.cache.base import Entry
-
-log = logging.getLogger(__name__)
+from gateway.resilience.outage import OutageWindow
 
 
 class RedisCache:
@@ -30,10 +28,7 @@ class RedisCache:
     ) -> None:
         self._client = client
         self._prefix = prefix
-        self._retry_after_s = retry_after_s
-        self._on_error = on_error
-        self._clock = clock
-        self._down_until = 0.0
+        self._outage = OutageWindow(self.tier, retry_after_s=retry_after_s, on_error=on_error, clock=clock)
 
     @property
     def tier(self) -> str:
@@ -41,7 +36,7 @@ class RedisCache:
 
     @property
     def is_down(self) -> bool:
-        return self._clock() < self._down_until
+        return self._outage.is_down
 
     async def get(self, key: str) -> Entry | None:
         if self.is_down:
@@ -52,7 +47,7 @@ class RedisCache:
                 pipe.pttl(self._prefix + key)
                 value, ttl_ms = await pipe.execute()
         except (RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
             return None
         return Entry(value, ttl_ms / 1000) if value is not None and ttl_ms > 0 else None
 
@@ -62,12 +57,7 @@ class RedisCache:
         try:
             await self._client.set(self._prefix + key, value, px=max(int(ttl_s * 1000), 1))
         except (RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
 
     async def aclose(self) -> None:
         """The client belongs to whoever made it (the composition root closes it)."""
-
-    def _failed(self, exc: BaseException) -> None:
-        self._down_until = self._clock() + self._retry_after_s
-        self._on_error(self.tier)
-        log.warning("redis cache unavailable for %.1fs: %s", self._retry_after_s, type(exc).__name__)

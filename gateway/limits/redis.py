@@ -8,7 +8,6 @@ their amounts and a running sum, all three declared as KEYS and sharing the prov
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -17,8 +16,7 @@ from redis.exceptions import RedisError
 
 from gateway.limits.base import Draw
 from gateway.limits.memory import MemoryWindowStore
-
-log = logging.getLogger(__name__)
+from gateway.resilience.outage import OutageWindow
 
 TAKE = """
 local t = redis.call('TIME')
@@ -93,13 +91,12 @@ class RedisWindowStore:
         self._take = client.register_script(TAKE)
         self._adjust = client.register_script(ADJUST)
         self._fallback = MemoryWindowStore()
-        self._retry_after_s = retry_after_s
-        self._on_error = on_error
-        self._clock = clock
-        self._down_until = 0.0
+        self._outage = OutageWindow(
+            "redis-limiter", retry_after_s=retry_after_s, on_error=on_error, clock=clock
+        )
 
     async def take(self, draws: tuple[Draw, ...], entry_id: str, window_s: float) -> float:
-        if self._clock() < self._down_until:
+        if self._outage.is_down:
             return await self._fallback.take(draws, entry_id, window_s)
         args: list[str | int] = [int(window_s * 1000), entry_id]
         for draw in draws:
@@ -107,24 +104,19 @@ class RedisWindowStore:
         try:
             wait_ms = int(await self._take(keys=self._keys(d.key for d in draws), args=args))
         except (RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
             return await self._fallback.take(draws, entry_id, window_s)
         return max(wait_ms, 1) / 1000 if wait_ms > 0 else 0.0
 
     async def adjust(self, keys: tuple[str, ...], entry_id: str, delta: int) -> None:
         await self._fallback.adjust(keys, entry_id, delta)
-        if self._clock() < self._down_until:
+        if self._outage.is_down:
             return
         try:
             await self._adjust(keys=self._keys(keys), args=[entry_id, delta])
         except (RedisError, OSError) as exc:
-            self._failed(exc)
+            self._outage.failed(exc)
 
     def _keys(self, names: Iterable[str]) -> list[str]:
         """Three declared keys per window (log, amounts, sum), so the script is cluster-safe."""
         return [self._prefix + name + part for name in names for part in ("", ":amt", ":sum")]
-
-    def _failed(self, exc: BaseException) -> None:
-        self._down_until = self._clock() + self._retry_after_s
-        self._on_error("redis-limiter")
-        log.warning("redis rate limiter unavailable for %.1fs: %s", self._retry_after_s, type(exc).__name__)

@@ -125,17 +125,7 @@ def repeated(commits: Sequence[tuple[bytes, bytes]], total: int) -> Iterable[tup
 
 
 def fresh_topics() -> Topics:
-    suffix = uuid.uuid4().hex[:8]
-    base = Topics()
-    return Topics(
-        activity=f"{base.activity}.{suffix}",
-        code_changes=f"{base.code_changes}.{suffix}",
-        requests=f"{base.requests}.{suffix}",
-        results=f"{base.results}.{suffix}",
-        retry=f"{base.retry}.{suffix}",
-        dlq=f"{base.dlq}.{suffix}",
-        partitions=PARTITIONS,
-    )
+    return Topics(partitions=PARTITIONS).with_suffix(uuid.uuid4().hex[:8])
 
 
 async def create_topic(bootstrap: str, name: str) -> None:
@@ -371,8 +361,10 @@ async def measure_passthrough(bootstrap: str, source: str, events: int) -> Throu
     return throughput(events, events, started, marks)
 
 
-async def measure_processor(bootstrap: str, topics: Topics, gateway: Gateway, events: int) -> Throughput:
-    outputs = ANALYSES_PER_EVENT * events
+async def run_until(
+    bootstrap: str, topics: Topics, gateway: Gateway, outputs: int
+) -> tuple[float, list[tuple[float, int]]]:
+    """Run the processor until `outputs` results are on the results topic: start time and marks."""
     reader = await Reader.start(bootstrap, topics.results, outputs, timeout_s=180)
     try:
         started = time.monotonic()
@@ -380,6 +372,12 @@ async def measure_processor(bootstrap: str, topics: Topics, gateway: Gateway, ev
             marks = await wait_reader(reader, task)
     finally:
         await reader.close()
+    return started, marks
+
+
+async def measure_processor(bootstrap: str, topics: Topics, gateway: Gateway, events: int) -> Throughput:
+    outputs = ANALYSES_PER_EVENT * events
+    started, marks = await run_until(bootstrap, topics, gateway, outputs)
     return throughput(events, outputs, started, marks)
 
 
@@ -463,13 +461,7 @@ async def latency_bound(bootstrap: str, events: int, in_process: bool) -> dict[s
         registry = CollectorRegistry()
         gateway = claude_gateway(base_url, cached=False, registry=registry)
         try:
-            reader = await Reader.start(bootstrap, topics.results, outputs, timeout_s=180)
-            try:
-                started = time.monotonic()
-                async with running(processor_config(bootstrap, topics), gateway) as (task, _):
-                    marks = await wait_reader(reader, task)
-            finally:
-                await reader.close()
+            started, marks = await run_until(bootstrap, topics, gateway, outputs)
             outcomes, mean_latency = gateway_figures(registry)
         finally:
             await gateway.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +15,18 @@ class Topics:
     dlq: str = "analysis.dlq"
     partitions: int = 4
     replication: int = 1
+
+    def with_suffix(self, suffix: str) -> Topics:
+        """The same topics with `.suffix` on every name (one namespace per test run or environment)."""
+        return replace(
+            self,
+            activity=f"{self.activity}.{suffix}",
+            code_changes=f"{self.code_changes}.{suffix}",
+            requests=f"{self.requests}.{suffix}",
+            results=f"{self.results}.{suffix}",
+            retry=f"{self.retry}.{suffix}",
+            dlq=f"{self.dlq}.{suffix}",
+        )
 
     @property
     def inputs(self) -> tuple[str, ...]:

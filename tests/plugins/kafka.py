@@ -152,17 +152,7 @@ async def topics(kafka: KafkaBroker) -> AsyncIterator[Topics]:
 
 def unique_topics(partitions: int = 4) -> Topics:
     """`Topics` whose names all end with the same random suffix, e.g. `github.activity.1f3a9c0b`."""
-    suffix = uuid.uuid4().hex[:8]
-    base = Topics()
-    return Topics(
-        activity=f"{base.activity}.{suffix}",
-        code_changes=f"{base.code_changes}.{suffix}",
-        requests=f"{base.requests}.{suffix}",
-        results=f"{base.results}.{suffix}",
-        retry=f"{base.retry}.{suffix}",
-        dlq=f"{base.dlq}.{suffix}",
-        partitions=partitions,
-    )
+    return Topics(partitions=partitions).with_suffix(uuid.uuid4().hex[:8])
 
 
 async def delete_topics(bootstrap_servers: str, names: Iterable[str]) -> None:

@@ -67,6 +67,8 @@ class Processor:
         self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
         self._paused: set[TopicPartition] = set()
         self._retries_paused = False
+        self._counts = {False: 0, True: 0}
+        """Unfinished records by kind (retry-topic or input), kept with `_tasks`."""
         self._started = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -147,17 +149,22 @@ class Processor:
         return 2 * self._config.max_in_flight
 
     def _pending(self, *, is_retry: bool) -> int:
-        return sum(1 for tp in self._tasks.values() if (tp.topic == self._config.topics.retry) == is_retry)
+        return self._counts[is_retry]
+
+    def _is_retry(self, tp: TopicPartition) -> bool:
+        return bool(tp.topic == self._config.topics.retry)
 
     def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
         self._tracker.start(tp, record.offset)
         task = asyncio.create_task(handler.handle(record))
         self._tasks[task] = tp
+        self._counts[self._is_retry(tp)] += 1
         task.add_done_callback(lambda t: self._finished(t, record.offset))
         self._metrics.pending.set(len(self._tasks))
 
     def _finished(self, task: asyncio.Task[None], offset: int) -> None:
         tp = self._tasks.pop(task)
+        self._counts[self._is_retry(tp)] -= 1
         self._metrics.pending.set(len(self._tasks))
         if task.cancelled():
             return  # not finished: left uncommitted, read again after a restart
@@ -169,14 +176,11 @@ class Processor:
     def _apply_backpressure(self, consumer: AIOKafkaConsumer, stalled: bool) -> None:
         """Pause inputs while every provider cools down, or when work stalls so long that the loop
         must poll anyway (max_poll_interval); pause retries at their cap (with hysteresis)."""
-        retry_topic = self._config.topics.retry
         cooling = self._gateway.cooling_down_for() > 0  # every provider's circuit is open
         full_inputs = cooling or (stalled and self._room() == 0)
         full_retries = _full(self._pending(is_retry=True), RETRY_WAITING_CAP, self._retries_paused)
         self._retries_paused = full_retries
-        wanted = {
-            tp for tp in consumer.assignment() if (full_retries if tp.topic == retry_topic else full_inputs)
-        }
+        wanted = {tp for tp in consumer.assignment() if (full_retries if self._is_retry(tp) else full_inputs)}
         if pause := wanted - self._paused:
             consumer.pause(*pause)
         if resume := self._paused - wanted:
@@ -195,7 +199,7 @@ class Processor:
     async def _drain(self, consumer: AIOKafkaConsumer, handler: RecordHandler) -> None:
         """Stop: finish in-flight work within the grace period, park the rest, commit."""
         consumer.pause(*consumer.assignment())
-        work = [t for t, tp in self._tasks.items() if tp.topic != self._config.topics.retry]
+        work = [t for t, tp in self._tasks.items() if not self._is_retry(tp)]
         if work:
             _, late = await asyncio.wait(work, timeout=self._config.shutdown_grace_s)
             if late:

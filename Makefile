@@ -19,7 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check gateway schemas aexy_stream consumers
+	$(VENV)/bin/ruff format --check gateway schemas aexy_stream consumers producers
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

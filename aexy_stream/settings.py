@@ -85,6 +85,20 @@ class Settings(BaseSettings):
     http_port: int = Field(8000, ge=0, le=65535)
     bot_pattern: str = DEFAULT_BOT_PATTERN
 
+    github_webhook_secret: SecretStr = SecretStr("")
+    github_token: SecretStr = SecretStr("")
+    github_api_url: str = "https://api.github.com"
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(8080, ge=0, le=65535)
+    webhook_max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    webhook_dedupe_ttl_s: int = Field(3 * 24 * 3600, ge=1)
+    backfill_max_patch_bytes: int = Field(256 * 1024, ge=1024)
+
+    claude_batch_backfill: bool = False
+    claude_batch_max_requests: int = Field(1000, ge=1, le=100_000)
+    claude_batch_max_wait_s: float = Field(5.0, ge=0)
+    claude_batch_poll_s: float = Field(30.0, gt=0)
+
     @field_validator("llm_cache_ttls")
     @classmethod
     def _known_types_positive_ttls(cls, value: dict[str, int]) -> dict[str, int]:

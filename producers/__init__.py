@@ -1,0 +1,1 @@
+"""Producers: get events into Kafka from where they are (webhooks, git history, archives, replay)."""

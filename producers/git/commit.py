@@ -1,0 +1,44 @@
+"""One commit's lines of the `git log` stream (header, message, files) read into a `CodeChangeEvent`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import takewhile
+
+from producers.git.command import GitError
+from producers.git.diff import CommitFiles
+from schemas.events import CodeChangeEvent, FileChange, GitIdentity
+
+COMMIT_MARK = b"\x00\x01"
+MESSAGE_END = b"\x00\x02"
+HEADER_FORMAT = "%x00%x01%H %P%n%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%n%B%n%x00%x02"
+"""Marker + sha and parents; author and committer (name, email, strict ISO date with the offset);
+the raw message; end marker. Names and emails hold no newline and no NUL, messages no NUL."""
+
+
+def read_commit(lines: Iterator[bytes], repository: str, max_patch_bytes: int) -> CodeChangeEvent:
+    sha, *parents = next(lines).removeprefix(COMMIT_MARK).decode().split()
+    people = next(lines).decode(errors="replace").split("\x00")
+    message = b"\n".join(takewhile(lambda line: line != MESSAGE_END, lines))
+    return CodeChangeEvent(
+        repository=repository,
+        sha=sha,
+        parents=tuple(parents),
+        author=GitIdentity(name=people[0], email=people[1]),
+        authored_at=datetime.fromisoformat(people[2]),
+        committer=GitIdentity(name=people[3], email=people[4]),
+        committed_at=datetime.fromisoformat(people[5]),
+        message=message.decode(errors="replace").rstrip("\n"),
+        files=_files(lines, max_patch_bytes, sha),
+    )
+
+
+def _files(lines: Iterator[bytes], max_patch_bytes: int, sha: str) -> tuple[FileChange, ...]:
+    files = CommitFiles(max_patch_bytes)
+    for line in lines:
+        files.feed(line)
+    try:
+        return files.files()
+    except ValueError as exc:
+        raise GitError(f"unexpected git log output at commit {sha}: {exc}") from None

@@ -28,6 +28,8 @@ class Analyze(Protocol):
 
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult[Any]: ...
 
+    def cached(self, request: AnalysisRequest) -> AnalysisResult[Any] | None: ...
+
     def cooling_down_for(self) -> float: ...
 
 
@@ -63,7 +65,11 @@ class RecordHandler:
             return
         self._count_routed(work)
         await _until_due(work.due_at_ms)
-        await acknowledged(await asyncio.gather(*(self._run(request, work) for request in work.requests)))
+        source = _source_of(work)
+        deliveries, misses = await self._publish_cached(work, source)
+        if misses:
+            deliveries += await asyncio.gather(*(self._run(request, work, source) for request in misses))
+        await acknowledged(deliveries)
 
     def park_all(self) -> None:
         """Shutdown: stop the calls in flight; their requests go to the retry topic, due now."""
@@ -71,7 +77,22 @@ class RecordHandler:
         for call in list(self._calls):
             call.cancel()
 
-    async def _run(self, request: AnalysisRequest, work: Work) -> Delivery:
+    async def _publish_cached(
+        self, work: Work, source: SourceRef
+    ) -> tuple[list[Delivery], list[AnalysisRequest]]:
+        """Answers the gateway holds in memory are published at once (no task, no call slot);
+        the rest are returned, to be analyzed concurrently."""
+        deliveries: list[Delivery] = []
+        misses: list[AnalysisRequest] = []
+        for request in work.requests:
+            envelope = self._gateway.cached(request)
+            if envelope is None:
+                misses.append(request)
+            else:
+                deliveries.append(await self._published(envelope, work, source))
+        return deliveries, misses
+
+    async def _run(self, request: AnalysisRequest, work: Work, source: SourceRef) -> Delivery:
         async with self._slots:
             await self._providers_ready()
             if self._parking:
@@ -90,20 +111,14 @@ class RecordHandler:
             finally:
                 self._calls.discard(call)
                 self._metrics.in_flight.dec()
-        return await self._published(envelope, work)
+        return await self._published(envelope, work, source)
 
     async def _providers_ready(self) -> None:
         """Every provider cooling down: wait here (the processor pauses its input meanwhile)."""
         while not self._parking and (delay := self._gateway.cooling_down_for()) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
             await asyncio.sleep(min(delay, 1.0))
 
-    async def _published(self, envelope: AnalysisResult[Any], work: Work) -> Delivery:
-        source = SourceRef(
-            topic=work.origin.topic,
-            partition=work.origin.partition,
-            offset=work.origin.offset,
-            event_id=work.origin.event_id,
-        )
+    async def _published(self, envelope: AnalysisResult[Any], work: Work, source: SourceRef) -> Delivery:
         delivery = await self._publisher.result(envelope.model_copy(update={"source": source}))
         self._metrics.events_out.labels("results").inc()
         if work.event_time is not None:
@@ -139,6 +154,13 @@ class RecordHandler:
             self._metrics.routed.labels(request.analysis_type.value).inc()
         if work.redactions:
             self._metrics.redactions.inc(work.redactions)
+
+
+def _source_of(work: Work) -> SourceRef:
+    origin = work.origin
+    return SourceRef(
+        topic=origin.topic, partition=origin.partition, offset=origin.offset, event_id=origin.event_id
+    )
 
 
 def _cancelling() -> bool:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from consumers import headers as h
 from consumers.config import Topics
@@ -20,6 +21,7 @@ from schemas.envelope import AnalysisResult
 from schemas.request import AnalysisRequest
 
 Delivery = asyncio.Future[Any]
+_KEYED = DefaultPartitioner()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,17 @@ class Publisher:
         """Keyed by subject, so one subject's results stay in order on one partition."""
         value = envelope.model_dump_json().encode()
         key = (envelope.subject or envelope.request_id).encode()
-        delivery: Delivery = await self._producer.send(self._topics.results, value, key=key)
+        topic = self._topics.results
+        partition = await self._keyed_partition(topic, key)
+        delivery: Delivery = await self._producer.send(topic, value, key=key, partition=partition)
         return delivery
+
+    async def _keyed_partition(self, topic: str, key: bytes) -> int:
+        """What the producer's default partitioner picks for a key (murmur2 over all partitions),
+        chosen here because aiokafka otherwise builds the set of available partitions on every
+        send (about 12 µs), which a keyed partitioner then ignores."""
+        partitions = sorted(await self._producer.partitions_for(topic))
+        return int(_KEYED(key, partitions, partitions))
 
     async def retry(
         self, request: AnalysisRequest, origin: Origin, failure: Failure, due_s: float

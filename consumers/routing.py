@@ -219,7 +219,7 @@ def route_code_change(event: CodeChangeEvent, config: RoutingConfig, priority: P
 
 
 def analyzable(change: FileChange, config: RoutingConfig) -> bool:
-    skipped = any(p.search(change.path) for p in _path_patterns(config.skipped_paths))
+    skipped = _skipped_paths(config.skipped_paths).search(change.path) is not None
     return not (skipped or change.binary or not change.patch)
 
 
@@ -294,8 +294,9 @@ def _bot_pattern(pattern: str) -> re.Pattern[str]:
 
 
 @cache
-def _path_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in patterns)
+def _skipped_paths(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation of every pattern: one scan of the path instead of one per pattern."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
 
 
 def request_id(event_id: str, analysis: AnalysisType, part: str) -> str:

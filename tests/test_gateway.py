@@ -454,3 +454,30 @@ async def test_a_garbage_200_from_claude_is_a_retryable_provider_error(build: Bu
         assert isinstance(caught.value.causes[0], ProviderUnavailable)
     finally:
         await runner.cleanup()
+
+
+async def test_cached_answers_from_memory_without_a_call(
+    claude_sim: SimulatorHandle, build: Build, metrics: GatewayMetrics
+) -> None:
+    gateway = await build(claude(claude_sim))
+    assert gateway.cached(request(subject="octocat")) is None  # nothing there yet: ask `analyze`
+    first = await gateway.analyze(request(subject="octocat"))
+    hit = gateway.cached(request(subject="octocat", request_id="r-2"))
+    assert hit is not None and hit.cache_hit
+    assert (hit.result, hit.subject, hit.request_id) == (first.result, "octocat", "r-2")
+    assert (hit.input_tokens, hit.cost_usd, hit.source) == (0, 0.0, None)
+    assert type(hit) is type(first) and hit.model_dump()["result"] == first.model_dump()["result"]
+    assert claude_sim.stats()["total"] == 1
+    labels = {"provider": "claude", "analysis_type": "skill_extraction"}
+    assert metrics_value(metrics, "aexy_llm_requests_total", **labels, outcome="cache_hit") == 1
+
+
+async def test_cached_skips_an_entry_that_no_longer_decodes(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    memory = MemoryCache()
+    gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))
+    await gateway.analyze(request())
+    for key in list(memory._entries):
+        await memory.set(key, b'[{"language": 1}, "claude", "m", "v", "m"]', 60)
+    assert gateway.cached(request()) is None

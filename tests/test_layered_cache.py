@@ -181,3 +181,24 @@ async def test_redis_outage_degrades_to_memory_and_recovers(
         await after.aclose()
         await layered.aclose()
         await client.aclose()  # the cache tier does not own its client
+
+
+async def test_peek_finds_only_memory_hits_and_counts_only_hits(
+    tiers: tuple[MemoryCache, RedisCache], gauges: GatewayMetrics, registry: CollectorRegistry
+) -> None:
+    memory, redis = tiers
+    layered = LayeredCache([memory, redis], record=gauges.record_cache)
+    await redis.set("k", b"v", 30)
+    assert layered.peek("k") is None  # only in Redis: peeking never waits on a network tier
+    assert lookups(registry, "memory", "miss") == 0  # the caller's `get` counts the miss
+    await memory.set("k", b"v", 30)
+    entry = layered.peek("k")
+    assert entry is not None and entry.value == b"v" and 0 < entry.ttl_s <= 30
+    assert lookups(registry, "memory", "hit") == 1
+
+
+async def test_peek_without_a_memory_tier_is_always_a_miss(tiers: tuple[MemoryCache, RedisCache]) -> None:
+    _, redis = tiers
+    await redis.set("k", b"v", 30)
+    assert LayeredCache([redis]).peek("k") is None
+    assert LayeredCache([]).peek("k") is None

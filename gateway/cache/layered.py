@@ -7,16 +7,39 @@ A hit in a later tier is copied into the earlier ones for the time it has left. 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from gateway.cache.base import CacheBackend, Entry
+from gateway.cache.memory import MemoryCache
 
 HitRecorder = Callable[[str, bool], None]
+
+
+class _Peek(Protocol):
+    @property
+    def tier(self) -> str: ...
+
+    def peek(self, key: str) -> Entry | None: ...
+
+
+class _NoMemory:
+    """No in-process tier first: every peek is a miss."""
+
+    tier = "memory"
+
+    def peek(self, key: str) -> Entry | None:
+        return None
+
+
+_NO_MEMORY = _NoMemory()
 
 
 class LayeredCache:
     def __init__(self, tiers: Sequence[CacheBackend], record: HitRecorder = lambda _tier, _hit: None) -> None:
         self._tiers = tuple(tiers)
         self._record = record
+        first = self._tiers[0] if self._tiers else None
+        self._memory: _Peek = first if isinstance(first, MemoryCache) else _NO_MEMORY
 
     @property
     def enabled(self) -> bool:
@@ -30,6 +53,14 @@ class LayeredCache:
                 await self._promote(depth, key, entry)
                 return entry, tier.tier
         return None
+
+    def peek(self, key: str) -> Entry | None:
+        """A hit in the in-process memory tier, found without awaiting; None otherwise (a miss here
+        is not counted: the caller goes on to `get`, which counts it)."""
+        entry = self._memory.peek(key)
+        if entry is not None:
+            self._record(self._memory.tier, True)
+        return entry
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         for tier in self._tiers:

@@ -26,6 +26,10 @@ class MemoryCache:
         return "memory"
 
     async def get(self, key: str) -> Entry | None:
+        return self.peek(key)
+
+    def peek(self, key: str) -> Entry | None:
+        """`get` without awaiting: this tier never waits on anything."""
         stored = self._entries.get(key)
         if stored is None:
             return None

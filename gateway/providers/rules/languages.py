@@ -10,9 +10,9 @@ all that, the context key `language` is used, then `"unknown"`.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from gateway.providers.rules.inputs import text
@@ -173,11 +173,10 @@ _COMPILED_SNIFF: Mapping[str, tuple[re.Pattern[str], ...]] = {
 
 def language_of(path: str) -> str | None:
     """The language of a path, by file name first, then by extension."""
-    name = PurePosixPath(path.strip()).name.lower()
+    name = posixpath.basename(path.strip()).lower()
     if name in FILENAME_LANGUAGES:
         return FILENAME_LANGUAGES[name]
-    suffix = PurePosixPath(name).suffix.lstrip(".")
-    return EXTENSION_LANGUAGES.get(suffix)
+    return EXTENSION_LANGUAGES.get(posixpath.splitext(name)[1].lstrip("."))
 
 
 def sniff(code: str) -> str | None:

@@ -74,6 +74,22 @@ class BreakerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchConfig:
+    """Claude Message Batches for backfill calls (`CLAUDE_BATCH_*`).
+
+    A batch is submitted at `max_requests` calls or `max_wait_s` after its first call, then polled
+    every `poll_s`. A call waits at most `deadline_s` for its batch to end (the API ends every batch
+    within 24 hours, expiring what it did not process); the HTTP requests themselves keep the
+    provider's `timeout_s`.
+    """
+
+    max_requests: int = 1000
+    max_wait_s: float = 5.0
+    poll_s: float = 30.0
+    deadline_s: float = 25 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
 class Price:
     """USD per million tokens."""
 

@@ -20,8 +20,12 @@ DEFAULT_PRICES: Mapping[str, Price] = MappingProxyType(
 )
 
 
-def cost_usd(prices: Mapping[str, Price], model: str, input_tokens: int, output_tokens: int) -> float:
+def cost_usd(
+    prices: Mapping[str, Price], model: str, input_tokens: int, output_tokens: int, factor: float = 1.0
+) -> float:
+    """List price times `factor` (a provider reply's `price_factor`: 0.5 for Message Batches)."""
     price = prices.get(model)
     if price is None:
         return 0.0
-    return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1_000_000
+    listed = input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok
+    return listed * factor / 1_000_000

@@ -51,6 +51,8 @@ class ProviderReply:
     rate: RateHint = field(default=NO_HINT)
     usage_known: bool = True
     """False when the server reported no usage: the token reservation then stands as estimated."""
+    price_factor: float = 1.0
+    """Share of the list price the call is billed at (0.5 for Claude Message Batches)."""
 
 
 class ConfiguredProvider:

@@ -5,6 +5,9 @@ reject sampling parameters, assistant prefill and forced tool choice with a 400,
 The SDK's own retries are off (`max_retries=0`): the gateway retries, honouring Retry-After.
 The SDK runs on `httpx2`; by default it gets the SDK's `DefaultAioHttpClient` (httpx2 over aiohttp),
 the SDK's option for high concurrency; pass any `httpx2.AsyncClient` as `http_client` instead.
+
+The request body (`MessageParams`), the reading of a `Message` (`reply_of`) and the translation of
+SDK errors (`translate_error`) are shared with the Message Batches provider (`gateway.batches`).
 """
 
 from __future__ import annotations
@@ -18,52 +21,39 @@ import orjson
 from gateway.config import ProviderConfig
 from gateway.errors import GatewayError, ProviderUnavailable
 from gateway.providers import translate
-from gateway.providers.base import ConfiguredProvider, ProviderCall, ProviderReply
+from gateway.providers.base import NO_HINT, ConfiguredProvider, ProviderCall, ProviderReply, RateHint
 from gateway.providers.ratelimit_headers import anthropic_hint
 
+UNREADABLE = (ValueError, TypeError, AttributeError)
+"""What reading a 200 whose body is not the expected model raises."""
 
-class ClaudeProvider(ConfiguredProvider):
-    def __init__(self, config: ProviderConfig, *, http_client: httpx2.AsyncClient | None = None) -> None:
-        super().__init__(config)
-        self._client = anthropic.AsyncAnthropic(
-            api_key=config.api_key or "missing",
-            base_url=config.base_url or None,
-            max_retries=0,
-            timeout=config.timeout_s,
-            http_client=http_client or anthropic.DefaultAioHttpClient(timeout=config.timeout_s),
-        )
+
+def anthropic_client(
+    config: ProviderConfig, http_client: httpx2.AsyncClient | None = None
+) -> anthropic.AsyncAnthropic:
+    """The SDK client of `config`: no SDK retries, `timeout_s` per HTTP request."""
+    return anthropic.AsyncAnthropic(
+        api_key=config.api_key or "missing",
+        base_url=config.base_url or None,
+        max_retries=0,
+        timeout=config.timeout_s,
+        http_client=http_client or anthropic.DefaultAioHttpClient(timeout=config.timeout_s),
+    )
+
+
+class MessageParams:
+    """The Messages API body of one `ProviderCall` (direct or inside a Message Batch)."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self._config = config
         self._schemas: dict[str, dict[str, Any]] = {}
 
-    async def is_available(self) -> bool:
-        return bool(self._config.api_key)
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    async def analyze(self, call: ProviderCall) -> ProviderReply:
-        try:
-            raw = await self._client.messages.with_raw_response.create(**self._params(call))
-            message = await raw.parse()
-            return ProviderReply(
-                text=_text_of(message),
-                input_tokens=message.usage.input_tokens,
-                output_tokens=message.usage.output_tokens,
-                model=message.model,
-                rate=anthropic_hint(raw.headers),
-            )
-        except anthropic.APIError as exc:
-            raise self._translate(exc) from exc
-        except (ValueError, TypeError, AttributeError) as exc:  # a 200 whose body is not a Message
-            raise ProviderUnavailable(
-                f"{self.name}: unreadable reply ({type(exc).__name__})", provider=self.name
-            ) from exc
-
-    def _params(self, call: ProviderCall) -> dict[str, Any]:
+    def __call__(self, call: ProviderCall) -> dict[str, Any]:
         output_config: dict[str, Any] = {"format": {"type": "json_schema", "schema": self._schema(call)}}
         if effort := self._config.options.get("effort"):
             output_config["effort"] = effort
         return {
-            "model": self.model,
+            "model": self._config.model,
             "max_tokens": call.max_tokens,
             "system": call.system,
             "messages": [{"role": m.role, "content": m.content} for m in call.messages],
@@ -75,16 +65,56 @@ class ClaudeProvider(ConfiguredProvider):
             self._schemas[call.schema_name] = anthropic.transform_schema(call.schema)
         return self._schemas[call.schema_name]
 
-    def _translate(self, exc: anthropic.APIError) -> GatewayError:
-        if isinstance(exc, anthropic.APITimeoutError):
-            return translate.timeout(self.name, exc)
-        if isinstance(exc, anthropic.APIConnectionError):
-            return translate.unreachable(self.name, exc)
-        if isinstance(exc, anthropic.APIStatusError):
-            return translate.from_status(self.name, exc.status_code, exc.body, exc.response.headers)
-        return ProviderUnavailable(
-            f"{self.name}: unreadable reply ({type(exc).__name__})", provider=self.name
-        )
+
+def reply_of(
+    message: anthropic.types.Message, rate: RateHint = NO_HINT, price_factor: float = 1.0
+) -> ProviderReply:
+    return ProviderReply(
+        text=_text_of(message),
+        input_tokens=message.usage.input_tokens,
+        output_tokens=message.usage.output_tokens,
+        model=message.model,
+        rate=rate,
+        price_factor=price_factor,
+    )
+
+
+def translate_error(provider: str, exc: anthropic.AnthropicError) -> GatewayError:
+    """The gateway error for any SDK failure (statuses through `translate.from_status`)."""
+    if isinstance(exc, anthropic.APITimeoutError):
+        return translate.timeout(provider, exc)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return translate.unreachable(provider, exc)
+    if isinstance(exc, anthropic.APIStatusError):
+        return translate.from_status(provider, exc.status_code, exc.body, exc.response.headers)
+    return unreadable(provider, exc)
+
+
+def unreadable(provider: str, exc: BaseException) -> ProviderUnavailable:
+    return ProviderUnavailable(f"{provider}: unreadable reply ({type(exc).__name__})", provider=provider)
+
+
+class ClaudeProvider(ConfiguredProvider):
+    def __init__(self, config: ProviderConfig, *, http_client: httpx2.AsyncClient | None = None) -> None:
+        super().__init__(config)
+        self._client = anthropic_client(config, http_client)
+        self._params = MessageParams(config)
+
+    async def is_available(self) -> bool:
+        return bool(self._config.api_key)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def analyze(self, call: ProviderCall) -> ProviderReply:
+        try:
+            raw = await self._client.messages.with_raw_response.create(**self._params(call))
+            message = await raw.parse()
+            return reply_of(message, anthropic_hint(raw.headers))
+        except anthropic.APIError as exc:
+            raise translate_error(self.name, exc) from exc
+        except UNREADABLE as exc:  # a 200 whose body is not a Message
+            raise unreadable(self.name, exc) from exc
 
 
 def _text_of(message: anthropic.types.Message) -> str:

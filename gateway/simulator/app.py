@@ -7,6 +7,7 @@ from types import MappingProxyType
 from aiohttp import web
 
 from gateway.simulator.anthropic import AnthropicDialect
+from gateway.simulator.batches import BatchEndpoints
 from gateway.simulator.config import ProtocolName, SimulatorConfig
 from gateway.simulator.control import Controls
 from gateway.simulator.dialect import Dialect
@@ -29,5 +30,7 @@ def build_app(config: SimulatorConfig) -> web.Application:
     app.router.add_post(engine.dialect.completion_path, engine.handle)
     for path, listing in engine.dialect.listings().items():
         app.router.add_get(path, engine.guarded(listing))
+    if config.protocol == "anthropic":
+        BatchEndpoints(engine).install(app)
     Controls(engine).install(app)
     return app

@@ -61,6 +61,7 @@ class Engine:
         started = self.clock()
         raw = await request.read()
         self.stats.last = LastRequest(request.method, request.path, raw, request.headers)
+        self.stats.completions += 1
         outcome = self.decide(request.headers, raw, started)
         if outcome.delay_s > 0:
             await asyncio.sleep(outcome.delay_s)
@@ -70,9 +71,29 @@ class Engine:
         latency = self.config.latency_s
         if not self.dialect.authorized(headers, self.config.require_api_key):
             return Outcome("auth", "auth", message=self.dialect.missing_key_message, delay_s=latency)
+        parsed = self._parsed(lambda: _load(raw))
+        if isinstance(parsed, Outcome):
+            return parsed
+        call, title = parsed
+        wait = self.window.admit(now)
+        if wait is not None:
+            return self._rpm_outcome(call, title, wait)
+        return self._step_outcome(self.plan.next_step(call, title), call, title)
+
+    def decide_batched(self, params: object) -> Outcome:
+        """One request of a Message Batch: parsed and faulted like a message, outside the rpm window."""
+        parsed = self._parsed(lambda: params)
+        if isinstance(parsed, Outcome):
+            return parsed
+        call, title = parsed
+        return self._step_outcome(self.plan.next_step(call, title, batched=True), call, title)
+
+    def _parsed(self, body: Callable[[], object]) -> tuple[Call, str] | Outcome:
+        """The call and its answer's title, or the bad_request outcome of a malformed body."""
+        latency = self.config.latency_s
         try:
-            call = self.dialect.parse(require_object(_load(raw)))
-            title = self.answers.valid(call).title
+            call = self.dialect.parse(require_object(body()))
+            return call, self.answers.valid(call).title
         except BadRequest as exc:
             return Outcome(
                 "bad_request", "bad_request", message=exc.message, param=exc.param, delay_s=latency
@@ -81,10 +102,6 @@ class Engine:
             return Outcome(
                 "bad_request", "bad_request", message=f"unsupported schema: {exc}", delay_s=latency
             )
-        wait = self.window.admit(now)
-        if wait is not None:
-            return self._rpm_outcome(call, title, wait)
-        return self._step_outcome(self.plan.next_step(call, title), call, title)
 
     def render(self, outcome: Outcome, started: float) -> web.Response:
         now = self.clock()
@@ -99,11 +116,15 @@ class Engine:
         async def handler(request: web.Request) -> web.Response:
             if self.dialect.authorized(request.headers, self.config.require_api_key):
                 return listing()
-            outcome = Outcome("auth", "auth", message=self.dialect.missing_key_message)
-            spec = ErrorSpec("auth", "", outcome.message)
-            return self.dialect.error(spec, self._meta(self.clock(), 0.0, outcome))
+            return self.refusal("auth", self.dialect.missing_key_message)
 
         return handler
+
+    def refusal(self, kind: str, message: str | None = None, param: str | None = None) -> web.Response:
+        """An error reply outside the completion pipeline (not counted in the stats)."""
+        outcome = Outcome(kind, kind, message=message, param=param)
+        spec = ErrorSpec(kind, "", message, param)
+        return self.dialect.error(spec, self._meta(self.clock(), 0.0, outcome))
 
     def reset(self) -> None:
         self.stats.clear()

@@ -3,6 +3,8 @@
 A script step or rule is JSON: `{"kind": ..., "retry_after": 2.5?, "delay_ms": 100?, "headers": {..}?,
 "match": "substring"?}`. A step applies once, to the first request whose prompt contains `match`
 (or whose schema title equals it); a rule applies to every matching request until cleared.
+The kinds `expired` and `canceled` apply to requests inside a Message Batch only (their result
+type); direct requests pass them by.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ FaultKind = Literal[
     "not_found",
     "invalid_output",
     "injection_echo",
+    "expired",
+    "canceled",
 ]
 KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 ANSWER_KINDS: frozenset[str] = frozenset({"ok", "invalid_output", "injection_echo"})
+BATCH_ONLY_KINDS: frozenset[str] = frozenset({"expired", "canceled"})
 RANDOM_KINDS: tuple[FaultKind, ...] = ("rate_limit", "overloaded", "server_error")
 NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
@@ -49,8 +54,8 @@ class Step:
     headers: Mapping[str, str] = field(default_factory=no_headers)
     match: str | None = None
 
-    def applies_to(self, call: Call, title: str) -> bool:
-        return call.matches(self.match, title)
+    def applies_to(self, call: Call, title: str, batched: bool = False) -> bool:
+        return (batched or self.kind not in BATCH_ONLY_KINDS) and call.matches(self.match, title)
 
     def as_json(self) -> dict[str, Any]:
         fields = {"kind": self.kind, "retry_after": self.retry_after, "delay_ms": self.delay_ms}
@@ -131,16 +136,16 @@ class FaultPlan:
     def rules(self) -> list[dict[str, Any]]:
         return [rule.as_json() for rule in self._rules]
 
-    def next_step(self, call: Call, title: str) -> Step | None:
+    def next_step(self, call: Call, title: str, *, batched: bool = False) -> Step | None:
         """The step this request gets, consuming a script step; None means a normal answer."""
-        step = self._take_scripted(call, title) if self._script else None
+        step = self._take_scripted(call, title, batched) if self._script else None
         if step is None and self._rules:
-            step = next((rule for rule in self._rules if rule.applies_to(call, title)), None)
+            step = next((rule for rule in self._rules if rule.applies_to(call, title, batched)), None)
         return step if step is not None else self._random_step()
 
-    def _take_scripted(self, call: Call, title: str) -> Step | None:
+    def _take_scripted(self, call: Call, title: str, batched: bool) -> Step | None:
         for step in self._script:
-            if step.applies_to(call, title):
+            if step.applies_to(call, title, batched):
                 self._script.remove(step)
                 return step
         return None

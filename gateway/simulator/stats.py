@@ -60,6 +60,10 @@ class SimStats:
     tokens_in: int = 0
     tokens_out: int = 0
     last: LastRequest | None = None
+    completions: int = 0
+    """Requests to the completion endpoint itself (`total` also counts batched requests answered)."""
+    batches: Counter[str] = field(default_factory=Counter)
+    """Message Batches: created, requests, answered, expired, canceled, retrieved, results, cancels."""
 
     def record(self, status: int, kind: str, schema: str | None) -> None:
         self.total += 1
@@ -80,10 +84,13 @@ class SimStats:
             "by_schema": dict(sorted(self.by_schema.items())),
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
+            "completions": self.completions,
+            "batches": dict(sorted(self.batches.items())),
         }
 
     def clear(self) -> None:
-        self.total = self.tokens_in = self.tokens_out = 0
+        self.total = self.tokens_in = self.tokens_out = self.completions = 0
+        self.batches.clear()
         self.by_status.clear()
         self.by_kind.clear()
         self.by_schema.clear()

@@ -1,0 +1,11 @@
+"""Claude Message Batches for backfill calls: half the price, results within 24 hours.
+
+`BatchingClaudeProvider` implements the `Provider` protocol over the Message Batches API;
+`PriorityRoutingProvider` sends backfill calls to it and live calls to the direct provider, under
+one provider name, so the gateway's cache, breaker, retries and fallback stay as they are.
+"""
+
+from gateway.batches.provider import BatchingClaudeProvider
+from gateway.batches.routing import BatchedBackfillLimiter, PriorityRoutingProvider
+
+__all__ = ["BatchedBackfillLimiter", "BatchingClaudeProvider", "PriorityRoutingProvider"]

@@ -10,12 +10,14 @@ from redis.asyncio import Redis
 
 from aexy_stream.settings import PROVIDERS, Settings
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
+from gateway.batches import BatchedBackfillLimiter, BatchingClaudeProvider, PriorityRoutingProvider
 from gateway.cache.base import CacheBackend
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
 from gateway.cache.redis import RedisCache
 from gateway.config import (
     DEFAULT_TTLS,
+    BatchConfig,
     BreakerConfig,
     CacheConfig,
     GatewayConfig,
@@ -36,6 +38,8 @@ from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai import OpenAIProvider
 from gateway.providers.rules import RulesProvider
+from producers.kafka import ProducerConfig
+from producers.webhook.config import RECORD_OVERHEAD_BYTES, GitHubApiConfig, WebhookConfig
 from schemas.types import AnalysisType
 
 
@@ -151,13 +155,32 @@ def gateway_parts(
     config = gateway_config(settings, provider)
     metrics = metrics or default_metrics()
     configs = provider_configs(settings)
+    providers = {name: build_provider(configs[name]) for name in config.chain}
+    limiters = build_limiters(settings, redis, config.chain, metrics)
+    if settings.claude_batch_backfill and "claude" in providers:
+        providers["claude"], limiters["claude"] = claude_batch_backfill(
+            settings, configs["claude"], providers["claude"], limiters["claude"]
+        )
     return {
         "config": config,
-        "providers": {name: build_provider(configs[name]) for name in config.chain},
+        "providers": providers,
         "cache": build_cache(config.cache, redis, metrics),
-        "limiters": build_limiters(settings, redis, config.chain, metrics),
+        "limiters": limiters,
         "metrics": metrics,
     }
+
+
+def claude_batch_backfill(
+    s: Settings, config: ProviderConfig, live: Provider, limiter: Limiter
+) -> tuple[Provider, Limiter]:
+    """`CLAUDE_BATCH_BACKFILL`: Claude backfill calls go through Message Batches (half price).
+
+    Live calls keep the direct provider and `CLAUDE_RPM`/`CLAUDE_TPM`; batched calls are not
+    metered by those Messages API budgets (see `gateway.batches.routing`).
+    """
+    batch = BatchConfig(s.claude_batch_max_requests, s.claude_batch_max_wait_s, s.claude_batch_poll_s)
+    batching = BatchingClaudeProvider(config, batch)
+    return PriorityRoutingProvider(live, batching), BatchedBackfillLimiter(limiter)
 
 
 class LLMGateway(Gateway):
@@ -181,15 +204,25 @@ class LLMGateway(Gateway):
 
 def topics(s: Settings) -> Topics:
     return Topics(
-        s.topic_github_activity,
-        s.topic_code_changes,
-        s.topic_analysis_requests,
-        s.topic_analysis_results,
-        s.topic_analysis_retry,
-        s.topic_analysis_dlq,
-        s.topic_partitions,
-        s.topic_replication,
+        activity=s.topic_github_activity,
+        code_changes=s.topic_code_changes,
+        requests=s.topic_analysis_requests,
+        results=s.topic_analysis_results,
+        retry=s.topic_analysis_retry,
+        dlq=s.topic_analysis_dlq,
+        backfill_activity=s.topic_github_activity_backfill,
+        backfill_code_changes=s.topic_code_changes_backfill,
+        partitions=s.topic_partitions,
+        replication=s.topic_replication,
     )
+
+
+def backfill_in_flight(s: Settings) -> int:
+    """With Claude batches, a batch holds as many backfill calls as may wait at once: let it fill."""
+    batching = s.claude_batch_backfill and "claude" in (s.llm_provider, *s.llm_fallback_providers)
+    if not batching:
+        return s.backfill_max_in_flight
+    return max(s.backfill_max_in_flight, s.claude_batch_max_requests)
 
 
 def processor_config(s: Settings) -> ProcessorConfig:
@@ -199,6 +232,7 @@ def processor_config(s: Settings) -> ProcessorConfig:
         topics=topics(s),
         routing=RoutingConfig(bot_pattern=s.bot_pattern),
         max_in_flight=s.max_in_flight,
+        backfill_in_flight=backfill_in_flight(s),
         max_event_bytes=s.max_event_bytes,
         retry_backoff_base_s=s.retry_backoff_base_s,
         retry_max_attempts=s.retry_max_attempts,
@@ -206,4 +240,26 @@ def processor_config(s: Settings) -> ProcessorConfig:
         session_timeout_ms=s.kafka_session_timeout_ms,
         heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
         http_port=s.http_port,
+    )
+
+
+def webhook_config(s: Settings, *, insecure_no_signature: bool = False) -> WebhookConfig:
+    """The webhook receiver's config; raises ValueError without a secret unless insecure is asked for."""
+    producer = ProducerConfig(
+        s.kafka_bootstrap_servers,
+        client_id="aexy-stream-webhook",
+        max_request_size=s.webhook_max_body_bytes + RECORD_OVERHEAD_BYTES,
+    )
+    return WebhookConfig(
+        producer=producer,
+        secret=s.github_webhook_secret.get_secret_value(),
+        insecure_no_signature=insecure_no_signature,
+        activity_topic=s.topic_github_activity,
+        code_changes_topic=s.topic_code_changes,
+        max_body_bytes=s.webhook_max_body_bytes,
+        max_event_bytes=s.max_event_bytes,
+        dedupe_ttl_s=s.webhook_dedupe_ttl_s,
+        github=GitHubApiConfig(token=s.github_token.get_secret_value(), api_url=s.github_api_url),
+        host=s.webhook_host,
+        port=s.webhook_port,
     )

@@ -74,9 +74,12 @@ class Settings(BaseSettings):
     topic_analysis_results: str = "analysis.results"
     topic_analysis_retry: str = "analysis.retry"
     topic_analysis_dlq: str = "analysis.dlq"
+    topic_github_activity_backfill: str = "github.activity.backfill"
+    topic_code_changes_backfill: str = "code.changes.backfill"
     topic_partitions: int = Field(4, ge=1)
     topic_replication: int = Field(1, ge=1)
     max_in_flight: int = Field(64, ge=1)
+    backfill_max_in_flight: int = Field(16, ge=1)
     max_event_bytes: int = Field(1_000_000, ge=1024)
     retry_backoff_base_s: float = Field(30.0, ge=0)
     retry_max_attempts: int = Field(5, ge=1)

@@ -13,6 +13,9 @@ class Topics:
     results: str = "analysis.results"
     retry: str = "analysis.retry"
     dlq: str = "analysis.dlq"
+    backfill_activity: str = "github.activity.backfill"
+    backfill_code_changes: str = "code.changes.backfill"
+    """The backfill lane: backfills write here, so live events never queue behind their history."""
     partitions: int = 4
     replication: int = 1
 
@@ -26,15 +29,23 @@ class Topics:
             results=f"{self.results}.{suffix}",
             retry=f"{self.retry}.{suffix}",
             dlq=f"{self.dlq}.{suffix}",
+            backfill_activity=f"{self.backfill_activity}.{suffix}",
+            backfill_code_changes=f"{self.backfill_code_changes}.{suffix}",
         )
 
     @property
     def inputs(self) -> tuple[str, ...]:
+        """The live input topics."""
         return (self.activity, self.code_changes, self.requests)
 
     @property
+    def lanes(self) -> tuple[str, ...]:
+        """The backfill lane's input topics (same record shapes as their live counterparts)."""
+        return (self.backfill_activity, self.backfill_code_changes)
+
+    @property
     def all(self) -> tuple[str, ...]:
-        return (*self.inputs, self.results, self.retry, self.dlq)
+        return (*self.inputs, *self.lanes, self.results, self.retry, self.dlq)
 
 
 DEFAULT_BOT_PATTERN = r"(\[bot\]$|^dependabot|^renovate|^github-actions|-bot$|^bot-)"
@@ -63,6 +74,8 @@ class ProcessorConfig:
     topics: Topics = field(default_factory=Topics)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     max_in_flight: int = 64
+    backfill_in_flight: int = 16
+    """Gateway calls in flight for backfill requests, besides the `max_in_flight` live ones."""
     max_event_bytes: int = 1_000_000
     retry_backoff_base_s: float = 30.0
     retry_max_attempts: int = 5

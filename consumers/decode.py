@@ -48,9 +48,10 @@ class Decoder:
                 f"record of {len(origin.value)} bytes is over MAX_EVENT_BYTES={self.max_event_bytes}"
             )
         meta = h.as_dict(record.headers)
-        if record.topic == self.topics.activity:
+        topic = record.topic
+        if topic in (self.topics.activity, self.topics.backfill_activity):
             return self._activity(origin, meta)
-        if record.topic == self.topics.code_changes:
+        if topic in (self.topics.code_changes, self.topics.backfill_code_changes):
             return self._code_change(origin)
         if record.topic == self.topics.retry:
             return self._retry(origin, meta)
@@ -58,16 +59,22 @@ class Decoder:
 
     def _activity(self, origin: Origin, meta: dict[str, str]) -> Work:
         event = parse_activity(origin.value, meta.get(h.GITHUB_EVENT), meta.get(h.GITHUB_DELIVERY))
-        routed = route_activity(event, self.routing, priority=self.priority)
+        routed = route_activity(event, self.routing, priority=self._priority(origin.topic))
         return _routed(origin, event.event_id, routed, event.occurred_at)
 
     def _code_change(self, origin: Origin) -> Work:
         event = parse_code_change(origin.value)
-        routed = route_code_change(event, self.routing, priority=self.priority)
+        routed = route_code_change(event, self.routing, priority=self._priority(origin.topic))
         return _routed(origin, event.event_id, routed, event.committed_at or event.authored_at)
+
+    def _priority(self, topic: str) -> Priority:
+        """Backfill for the lane topics, else the processor's own (backfill for a replay)."""
+        return "backfill" if topic in self.topics.lanes else self.priority
 
     def _request(self, origin: Origin) -> Work:
         request = _analysis_request(origin.value)
+        if self.priority == "backfill":  # a replay re-runs other services' requests as backfill
+            request = request.model_copy(update={"priority": "backfill"})
         origin = _with_event_id(origin, request.request_id)
         return Work(origin, (request,), replay_topic=self.topics.requests)
 

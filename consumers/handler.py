@@ -21,6 +21,7 @@ from gateway.errors import GatewayError
 from schemas.envelope import AnalysisResult, SourceRef
 from schemas.events import MalformedEvent
 from schemas.request import AnalysisRequest
+from schemas.types import Priority
 
 
 class Analyze(Protocol):
@@ -42,13 +43,18 @@ class RecordHandler:
         policy: RetryPolicy,
         metrics: ProcessorMetrics,
         max_in_flight: int,
+        backfill_in_flight: int = 16,
     ) -> None:
         self._gateway = gateway
         self._publisher = publisher
         self._decoder = decoder
         self._policy = policy
         self._metrics = metrics
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self._slots: dict[Priority, asyncio.Semaphore] = {
+            "live": asyncio.Semaphore(max_in_flight),
+            "backfill": asyncio.Semaphore(backfill_in_flight),
+        }
+        """Call slots per lane: backfill requests waiting on their rate share never hold live slots."""
         self._calls: set[asyncio.Task[AnalysisResult[Any]]] = set()
         self._parking = False
 
@@ -93,7 +99,7 @@ class RecordHandler:
         return deliveries, misses
 
     async def _run(self, request: AnalysisRequest, work: Work, source: SourceRef) -> Delivery:
-        async with self._slots:
+        async with self._slots[request.priority]:
             await self._providers_ready()
             if self._parking:
                 return await self._park(request, work)

@@ -48,6 +48,10 @@ class OffsetTracker:
         state = self._partitions.get(tp)
         return state.next_offset if state is not None and state.next_offset >= 0 else None
 
+    def positions(self) -> dict[TopicPartition, int]:
+        """`position` of every partition that has seen a record."""
+        return {tp: state.next_offset for tp, state in self._partitions.items() if state.next_offset >= 0}
+
     def mark_committed(self, tp: TopicPartition, offset: int) -> None:
         if (state := self._partitions.get(tp)) is not None:
             state.committed = max(state.committed, offset)

@@ -3,10 +3,13 @@
 The poll loop never waits on an LLM call. Each record becomes a task; the loop only fetches,
 spawns, pauses and commits:
 
-- up to `max_in_flight` gateway calls overlap (a semaphore in the handler);
-- input records read but not finished are capped (2 x max_in_flight): at the cap the loop fetches
-  nothing and waits for a record to finish, so a backlog of any size or a rate-limited gateway
-  never piles up tasks or memory (the fetcher's own buffer is bounded by its fetch sizes);
+- up to `max_in_flight` live gateway calls overlap, and `backfill_in_flight` backfill ones
+  (semaphores in the handler);
+- live input records read but not finished are capped (2 x max_in_flight): at the cap the loop
+  fetches nothing and waits for a record to finish, so a backlog of any size or a rate-limited
+  gateway never piles up tasks or memory (the fetcher's own buffer is bounded by its fetch sizes);
+- records of the backfill lane topics are capped the same way (2 x backfill_in_flight), but by
+  pausing the lane's partitions, so a backfill held to its rate share never holds live events back;
 - while every provider is cooling down (all circuits open), or when work stalls past a third of
   max_poll_interval, the input partitions are paused and the loop keeps polling, so the group
   never rebalances this consumer away;
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
@@ -36,8 +39,11 @@ from consumers.handler import Analyze, RecordHandler
 from consumers.metrics import ProcessorMetrics
 from consumers.offsets import OffsetTracker
 from consumers.publish import Publisher
+from consumers.replay import Bounds, Unbounded
 from consumers.retry_policy import RetryPolicy
 from schemas.types import Priority
+
+Kind = Literal["live", "backfill", "retry"]
 
 log = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 1.0
@@ -57,18 +63,20 @@ class Processor:
         *,
         priority: Priority = "live",
         topics: tuple[str, ...] | None = None,
+        bounds: Bounds | None = None,
     ) -> None:
         self._config = config
         self._gateway = gateway
         self._metrics = metrics
         self._priority = priority
-        self._subscribed = topics or (*config.topics.inputs, config.topics.retry)
+        self._subscribed = topics or (*config.topics.inputs, *config.topics.lanes, config.topics.retry)
+        self._bounds: Bounds = bounds or Unbounded()
         self._tracker = OffsetTracker()
         self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
         self._paused: set[TopicPartition] = set()
-        self._retries_paused = False
-        self._counts = {False: 0, True: 0}
-        """Unfinished records by kind (retry-topic or input), kept with `_tasks`."""
+        self._counts: dict[Kind, int] = {"live": 0, "backfill": 0, "retry": 0}
+        """Unfinished records by kind of partition, kept with `_tasks`."""
+        self._full: dict[Kind, bool] = {"backfill": False, "retry": False}
         self._started = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -117,13 +125,15 @@ class Processor:
         decoder = Decoder(c.topics, c.routing, c.max_event_bytes, self._priority)
         policy = RetryPolicy(c.retry_backoff_base_s, c.retry_max_attempts)
         publisher = Publisher(producer, c.topics)
-        return RecordHandler(self._gateway, publisher, decoder, policy, self._metrics, c.max_in_flight)
+        return RecordHandler(
+            self._gateway, publisher, decoder, policy, self._metrics, c.max_in_flight, c.backfill_in_flight
+        )
 
     async def _loop(self, consumer: AIOKafkaConsumer, handler: RecordHandler, stop: asyncio.Event) -> None:
         self._started.set()
         next_commit = time.monotonic() + COMMIT_INTERVAL_S
         last_poll = time.monotonic()
-        while not stop.is_set():
+        while not stop.is_set() and not self._bounds.finished(self._tracker.positions(), len(self._tasks)):
             stalled = time.monotonic() - last_poll > self._config.max_poll_interval_ms / 3000
             self._apply_backpressure(consumer, stalled)
             if self._room() == 0 and not stalled:
@@ -133,38 +143,49 @@ class Processor:
                 last_poll = time.monotonic()
                 for tp, records in batch.items():
                     for record in records:
-                        self._spawn(handler, tp, record)
+                        self._take(handler, tp, record)
             if time.monotonic() >= next_commit:
                 await self._commit_and_measure(consumer)
                 next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
     def _room(self) -> int:
-        return max(self._input_cap() - self._pending(is_retry=False), 0)
+        return max(self._cap("live") - self._counts["live"], 0)
 
     async def _wait_for_room(self) -> None:
         """At the cap: wait for a record to finish instead of pausing (a resume costs a fetch wait)."""
         await asyncio.wait(list(self._tasks), timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
 
-    def _input_cap(self) -> int:
-        return 2 * self._config.max_in_flight
+    def _cap(self, kind: Kind) -> int:
+        c = self._config
+        return {"live": 2 * c.max_in_flight, "backfill": 2 * c.backfill_in_flight}.get(
+            kind, RETRY_WAITING_CAP
+        )
 
-    def _pending(self, *, is_retry: bool) -> int:
-        return self._counts[is_retry]
+    def _kind(self, tp: TopicPartition) -> Kind:
+        topics = self._config.topics
+        if tp.topic == topics.retry:
+            return "retry"
+        return "backfill" if tp.topic in topics.lanes else "live"
 
-    def _is_retry(self, tp: TopicPartition) -> bool:
-        return bool(tp.topic == self._config.topics.retry)
+    def _take(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
+        if self._bounds.admits(tp, record):
+            self._spawn(handler, tp, record)
+        else:  # outside a replay's range: passed over, and committed past
+            self._tracker.start(tp, record.offset)
+            self._tracker.done(tp, record.offset)
+            self._metrics.skipped.labels("out_of_range").inc()
 
     def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
         self._tracker.start(tp, record.offset)
         task = asyncio.create_task(handler.handle(record))
         self._tasks[task] = tp
-        self._counts[self._is_retry(tp)] += 1
+        self._counts[self._kind(tp)] += 1
         task.add_done_callback(lambda t: self._finished(t, record.offset))
         self._metrics.pending.set(len(self._tasks))
 
     def _finished(self, task: asyncio.Task[None], offset: int) -> None:
         tp = self._tasks.pop(task)
-        self._counts[self._is_retry(tp)] -= 1
+        self._counts[self._kind(tp)] -= 1
         self._metrics.pending.set(len(self._tasks))
         if task.cancelled():
             return  # not finished: left uncommitted, read again after a restart
@@ -175,12 +196,17 @@ class Processor:
 
     def _apply_backpressure(self, consumer: AIOKafkaConsumer, stalled: bool) -> None:
         """Pause inputs while every provider cools down, or when work stalls so long that the loop
-        must poll anyway (max_poll_interval); pause retries at their cap (with hysteresis)."""
+        must poll anyway (max_poll_interval); pause the backfill lane and the retries at their caps
+        (with hysteresis)."""
         cooling = self._gateway.cooling_down_for() > 0  # every provider's circuit is open
-        full_inputs = cooling or (stalled and self._room() == 0)
-        full_retries = _full(self._pending(is_retry=True), RETRY_WAITING_CAP, self._retries_paused)
-        self._retries_paused = full_retries
-        wanted = {tp for tp in consumer.assignment() if (full_retries if self._is_retry(tp) else full_inputs)}
+        for kind in self._full:
+            self._full[kind] = _full(self._counts[kind], self._cap(kind), self._full[kind])
+        full = {
+            "live": cooling or (stalled and self._room() == 0),
+            "backfill": cooling or self._full["backfill"],
+            "retry": self._full["retry"],
+        }
+        wanted = {tp for tp in consumer.assignment() if full[self._kind(tp)]}
         if pause := wanted - self._paused:
             consumer.pause(*pause)
         if resume := self._paused - wanted:
@@ -199,7 +225,7 @@ class Processor:
     async def _drain(self, consumer: AIOKafkaConsumer, handler: RecordHandler) -> None:
         """Stop: finish in-flight work within the grace period, park the rest, commit."""
         consumer.pause(*consumer.assignment())
-        work = [t for t, tp in self._tasks.items() if not self._is_retry(tp)]
+        work = [t for t, tp in self._tasks.items() if self._kind(tp) != "retry"]
         if work:
             _, late = await asyncio.wait(work, timeout=self._config.shutdown_grace_s)
             if late:
@@ -211,9 +237,14 @@ class Processor:
         await asyncio.gather(*leftovers, return_exceptions=True)
         await commit_finished(consumer, self._tracker)
 
+    async def assigned(self, partitions: list[TopicPartition]) -> None:
+        if self._consumer is not None:
+            await self._bounds.assigned(self._consumer, partitions)
+
     async def revoked(self, partitions: list[TopicPartition]) -> None:
         if self._consumer is not None:
             await commit_finished(self._consumer, self._tracker, partitions)
+        self._bounds.revoked(partitions)
         for tp in partitions:
             self._tracker.forget(tp)
             self._paused.discard(tp)
@@ -232,4 +263,4 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._processor.revoked(list(revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        return None
+        await self._processor.assigned(list(assigned))

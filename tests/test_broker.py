@@ -158,7 +158,7 @@ async def test_ensure_topics_creates_the_six_topics_once(broker: EmbeddedBroker)
     created = await ensure_topics(broker.bootstrap_servers, topics)
     again = await ensure_topics(broker.bootstrap_servers, topics)
 
-    assert created == list(topics.all) and len(created) == 6
+    assert created == list(topics.all) and len(created) == 8
     assert again == []
     await wait_for_topics(broker.bootstrap_servers, topics.all, timeout_s=5)
     partitions = await topic_partitions(broker.bootstrap_servers)
@@ -224,7 +224,7 @@ async def test_topics_create_reports_created_then_existing(broker: EmbeddedBroke
 
     assert first[0] == 0, first[2]
     assert "github.activity: created (2 partitions)" in first[1].splitlines()
-    assert len(first[1].splitlines()) == 6
+    assert len(first[1].splitlines()) == 8
     assert second[0] == 0, second[2]
     assert second[1].splitlines() == [f"{name}: already existed" for name in Topics().all]
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from dataclasses import replace
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from pydantic import ValidationError
 
-from aexy_stream.cli.errors import fail
-from consumers.config import ProcessorConfig, Topics
+from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.compose import topics as topics_of
+from aexy_stream.settings import Settings, setting_error_line
+from consumers.config import Topics
 from consumers.topics import DEFAULT_TIMEOUT_S, ensure_topics
-
-_DEFAULTS = Topics()
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,12 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument(
         "--bootstrap-servers",
         type=_bootstrap_servers,
-        default=ProcessorConfig().bootstrap_servers,
         metavar="HOST:PORT[,HOST:PORT...]",
-        help="Kafka bootstrap servers (default: %(default)s)",
+        help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS)",
     )
-    create.add_argument("--partitions", type=_positive, default=_DEFAULTS.partitions, help="per new topic")
-    create.add_argument("--replication", type=_positive, default=_DEFAULTS.replication, help="per new topic")
+    create.add_argument("--partitions", type=_positive, help="per new topic (default: TOPIC_PARTITIONS)")
+    create.add_argument("--replication", type=_positive, help="per new topic (default: TOPIC_REPLICATION)")
     create.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait for the broker"
     )
@@ -38,8 +39,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Print one line per topic (created / already existed); exit 1 with one line on failure."""
     logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # no stray lines unless -v
-    topics = Topics(partitions=args.partitions, replication=args.replication)
-    servers: str = args.bootstrap_servers
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return fail(setting_error_line(exc), EXIT_USAGE)
+    topics = _sized(topics_of(settings), args.partitions, args.replication)
+    servers: str = args.bootstrap_servers or settings.kafka_bootstrap_servers
     try:
         created = asyncio.run(ensure_topics(servers, topics, timeout_s=args.timeout))
     except (KafkaConnectionError, TimeoutError, OSError):
@@ -50,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
         state = f"created ({topics.partitions} partitions)" if name in created else "already existed"
         print(f"{name}: {state}")
     return 0
+
+
+def _sized(topics: Topics, partitions: int | None, replication: int | None) -> Topics:
+    return replace(
+        topics, partitions=partitions or topics.partitions, replication=replication or topics.replication
+    )
 
 
 def _one_line(exc: BaseException) -> str:

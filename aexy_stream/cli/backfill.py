@@ -1,0 +1,164 @@
+"""`aexy-stream backfill git|events`: publish history to the backfill lane topics.
+
+    aexy-stream backfill git PATH [--since DATE] [--until DATE] [--branch NAME] [--repo-name OWNER/NAME]
+    aexy-stream backfill events FILE...
+
+A progress bar while it runs (on stderr), one summary line at the end (on stdout). The processor
+reads the lane topics as `backfill` priority, within the gateway's backfill share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.compose import topics as topics_of
+from aexy_stream.settings import Settings, setting_error_line
+from producers.archive import BadLine, iter_archive
+from producers.backfill.records import archive_records, code_change_record
+from producers.backfill.sink import BackfillSink
+from producers.git import GitError, GitRange, count_commits, iter_code_changes, repository_name
+from producers.kafka import ProducerConfig, PublishError, Record
+
+_ERR = Console(stderr=True)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = subparsers.add_parser(
+        "backfill", help="publish history (git, GH Archive files) to the backfill lane"
+    )
+    sources = cmd.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    git = sources.add_parser("git", help="one code change per non-merge commit of a repository, oldest first")
+    git.add_argument("path", type=Path, help="a git repository (working tree or bare)")
+    git.add_argument("--since", type=moment, help="first commit date (ISO date or datetime; UTC if naive)")
+    git.add_argument("--until", type=moment, help="last commit date (ISO date or datetime; UTC if naive)")
+    git.add_argument("--branch", help="ref to walk (default: HEAD)")
+    git.add_argument("--repo-name", metavar="OWNER/NAME", help="default: from remote.origin.url")
+    git.set_defaults(handler=run_git)
+    events = sources.add_parser("events", help="Events API / GH Archive NDJSON files (plain or .gz)")
+    events.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    events.set_defaults(handler=run_events)
+
+
+def moment(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO date or datetime, not {text!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+Records = Callable[["Tally"], Iterable[Record | None]]
+"""The records of a backfill (None for an item passed over, so progress still counts it)."""
+
+
+@dataclass(slots=True)
+class Tally:
+    published: int = 0
+    trimmed: int = 0
+    skipped: int = 0
+    bad: int = 0
+
+
+def run_git(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+        span = GitRange(
+            args.path, args.since, args.until, args.branch, args.repo_name, settings.backfill_max_patch_bytes
+        )
+        total = count_commits(span)
+    except ValidationError as exc:
+        return fail(setting_error_line(exc), EXIT_USAGE)
+    except (GitError, ValueError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    return _publish(
+        settings, lambda tally: _git_records(span, settings, tally), total, "commits", _git_line(span)
+    )
+
+
+def run_events(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return fail(setting_error_line(exc), EXIT_USAGE)
+    files: list[Path] = args.files
+    source = ", ".join(str(f) for f in files)
+    return _publish(settings, lambda tally: _event_records(files, settings, tally), None, "events", source)
+
+
+def _git_line(span: GitRange) -> str:
+    return span.repo_name or repository_name(span.path)
+
+
+def _git_records(span: GitRange, settings: Settings, tally: Tally) -> Iterator[Record | None]:
+    topic = topics_of(settings).backfill_code_changes
+    for event in iter_code_changes(span):
+        fitted = code_change_record(event, topic, settings.max_event_bytes)
+        tally.trimmed += fitted.trimmed
+        if fitted.record is None:
+            tally.skipped += 1
+            _note(f"skipped {event.sha[:12]}: over MAX_EVENT_BYTES even without patches")
+        yield fitted.record
+
+
+def _event_records(files: Iterable[Path], settings: Settings, tally: Tally) -> Iterator[Record | None]:
+    topic = topics_of(settings).backfill_activity
+    for item in iter_archive(files, max_line_bytes=settings.max_event_bytes):
+        if isinstance(item, BadLine):
+            tally.bad += 1
+            _note(f"{item.path}:{item.line_no}: skipped: {item.reason}")
+            yield None
+        else:
+            yield from archive_records([item], topic)
+
+
+def _note(line: str) -> None:
+    _ERR.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _publish(settings: Settings, produce: Records, total: int | None, unit: str, source: str) -> int:
+    tally = Tally()
+    started = time.monotonic()
+    try:
+        asyncio.run(_stream(settings, produce, total, unit, tally))
+    except PublishError as exc:
+        return fail(f"Kafka at {settings.kafka_bootstrap_servers} did not take the records: {exc}")
+    except GitError as exc:
+        return fail(str(exc))
+    print(_summary(tally, unit, source, time.monotonic() - started), flush=True)
+    return 0
+
+
+async def _stream(settings: Settings, produce: Records, total: int | None, unit: str, tally: Tally) -> None:
+    config = ProducerConfig(settings.kafka_bootstrap_servers, client_id="aexy-stream-backfill", linger_ms=20)
+    columns = (TextColumn(f"{unit}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=_ERR, transient=True) as progress:
+        task = progress.add_task(unit, total=total)
+        async with BackfillSink(config) as sink:
+            for record in produce(tally):
+                progress.advance(task)
+                if record is not None:
+                    await sink.send(record)
+                    tally.published += 1
+
+
+def _summary(tally: Tally, unit: str, source: str, seconds: float) -> str:
+    extras = [
+        f"{tally.trimmed} trimmed to fit MAX_EVENT_BYTES" if tally.trimmed else "",
+        f"{tally.skipped} too large, skipped" if tally.skipped else "",
+        f"{tally.bad} malformed lines skipped" if tally.bad else "",
+    ]
+    notes = "; ".join(e for e in extras if e)
+    return f"backfill: published {tally.published} {unit} from {source} in {seconds:.1f} s" + (
+        f" ({notes})" if notes else ""
+    )

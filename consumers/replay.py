@@ -1,0 +1,200 @@
+"""Replaying history already in Kafka: where each partition starts and stops, and what is in range.
+
+A replay runs the normal processor in a consumer group of its own, as `backfill` priority, over
+the records whose timestamp is in `[since, until]` and that were in the log when it started
+(offsets up to each partition's high water mark then), and ends when it has finished them.
+
+Where it starts: the broker's offset-for-time lookup (`offsets_for_times`), checked against the
+records around the offset it returns (the record there must be at or after `since`, the one
+before it earlier). Apache Kafka passes; a broker that answers with its receive time, or with 0
+past the end (the embedded Tansu, see the README), does not, and the replay then says so and
+starts every partition at its beginning, filtering by record timestamp. Either way a record
+outside `[since, until]` is skipped, so the two plans replay the same records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+FETCH_TIMEOUT_MS = 2000
+FETCH_ROUNDS = 10
+
+
+class Bounds(Protocol):
+    """What part of the log a processor works on, and when it is done."""
+
+    def admits(self, tp: TopicPartition, record: Any) -> bool: ...
+
+    def finished(self, positions: Mapping[TopicPartition, int], pending: int) -> bool: ...
+
+    async def assigned(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None: ...
+
+    def revoked(self, partitions: Iterable[TopicPartition]) -> None: ...
+
+
+class Unbounded:
+    """The live processor: every record, from the group's committed offsets, forever."""
+
+    def admits(self, tp: TopicPartition, record: Any) -> bool:
+        return True
+
+    def finished(self, positions: Mapping[TopicPartition, int], pending: int) -> bool:
+        return False
+
+    async def assigned(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+        return None
+
+    def revoked(self, partitions: Iterable[TopicPartition]) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPlan:
+    since_ms: int
+    until_ms: int | None
+    start: Mapping[TopicPartition, int]
+    stop: Mapping[TopicPartition, int]
+    """One past the last offset to replay: each partition's high water mark when the plan was made."""
+    by_time: bool
+    """True when the broker's time lookup passed its check; False: from the start, filtered."""
+
+    @property
+    def records(self) -> int:
+        """Records between the start and stop offsets (those outside the time range included)."""
+        return sum(max(self.stop[tp] - self.start.get(tp, 0), 0) for tp in self.stop)
+
+
+class ReplayBounds:
+    """A replay: start at the plan's offsets (unless the group committed some), stop at its stops."""
+
+    def __init__(self, plan: ReplayPlan) -> None:
+        self._plan = plan
+        self._assigned: set[TopicPartition] = set()
+
+    def admits(self, tp: TopicPartition, record: Any) -> bool:
+        plan = self._plan
+        if record.offset >= plan.stop.get(tp, 0):
+            return False
+        return plan.since_ms <= record.timestamp and (
+            plan.until_ms is None or record.timestamp <= plan.until_ms
+        )
+
+    def finished(self, positions: Mapping[TopicPartition, int], pending: int) -> bool:
+        """Every assigned partition read up to its stop, and nothing left unfinished."""
+        if pending or not self._assigned:
+            return False
+        return all(self._reached(tp, positions) for tp in self._assigned)
+
+    async def assigned(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
+        partitions = list(partitions)
+        for tp in partitions:
+            if await consumer.committed(tp) is None:
+                consumer.seek(tp, self._plan.start.get(tp, 0))
+        self._assigned.update(partitions)  # only now: `finished` must not see half an assignment
+
+    def revoked(self, partitions: Iterable[TopicPartition]) -> None:
+        self._assigned.difference_update(partitions)
+
+    def _reached(self, tp: TopicPartition, positions: Mapping[TopicPartition, int]) -> bool:
+        stop = self._plan.stop.get(tp, 0)
+        return max(positions.get(tp, 0), self._plan.start.get(tp, 0)) >= stop
+
+
+async def plan_replay(
+    bootstrap_servers: str, topics: Iterable[str], since_ms: int, until_ms: int | None = None
+) -> ReplayPlan:
+    """Look up start offsets by time, check them, and note each partition's high water mark."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        client_id=f"aexy-replay-plan-{uuid.uuid4().hex[:8]}",
+    )
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, topics)
+        consumer.assign(partitions)
+        stop = await _high_water(consumer, partitions)
+        start = await _by_time(consumer, partitions, since_ms, stop)
+        checked = start is not None and await _lookup_holds(consumer, start, since_ms, stop)
+        if start is None or not checked:
+            return ReplayPlan(since_ms, until_ms, dict.fromkeys(partitions, 0), stop, by_time=False)
+        return ReplayPlan(since_ms, until_ms, start, stop, by_time=True)
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    found: list[TopicPartition] = []
+    for topic in topics:
+        numbers = await _partitions_for(consumer, topic)
+        found += [TopicPartition(topic, n) for n in sorted(numbers)]
+    return found
+
+
+async def _partitions_for(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    if topic not in await consumer.topics():  # refreshes the metadata of every topic
+        raise LookupError(f"topic {topic!r} does not exist")
+    return set(consumer.partitions_for_topic(topic) or ())
+
+
+async def _high_water(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The high water mark of each partition, as a fetch reports it (correct on every broker)."""
+    for tp in partitions:
+        consumer.seek(tp, 0)
+    marks: dict[TopicPartition, int] = {}
+    for _ in range(FETCH_ROUNDS):
+        if len(marks) == len(partitions):
+            return marks
+        await consumer.getmany(*[tp for tp in partitions if tp not in marks], timeout_ms=FETCH_TIMEOUT_MS)
+        for tp in partitions:
+            if (mark := consumer.highwater(tp)) is not None:
+                marks[tp] = mark
+    missing = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions if tp not in marks)
+    raise LookupError(f"no fetch answer for {missing}")
+
+
+async def _by_time(
+    consumer: AIOKafkaConsumer,
+    partitions: list[TopicPartition],
+    since_ms: int,
+    stop: Mapping[TopicPartition, int],
+) -> dict[TopicPartition, int] | None:
+    """The broker's answer, None past the end mapped to the stop offset; None if it cannot answer."""
+    try:
+        found = await consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
+    except (KafkaError, TimeoutError):  # a refusal means: no time lookup on this broker
+        return None
+    return {tp: (found[tp].offset if found.get(tp) is not None else stop[tp]) for tp in partitions}
+
+
+async def _lookup_holds(
+    consumer: AIOKafkaConsumer,
+    start: Mapping[TopicPartition, int],
+    since_ms: int,
+    stop: Mapping[TopicPartition, int],
+) -> bool:
+    """The record at each start offset is at or after `since`, and the one before it is earlier."""
+    for tp, offset in start.items():
+        if offset < stop[tp] and not since_ms <= await _timestamp(consumer, tp, offset):
+            return False
+        if 0 < offset <= stop[tp] and not await _timestamp(consumer, tp, offset - 1) < since_ms:
+            return False
+    return True
+
+
+async def _timestamp(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> int:
+    consumer.seek(tp, offset)
+    for _ in range(FETCH_ROUNDS):
+        batch = await consumer.getmany(tp, timeout_ms=FETCH_TIMEOUT_MS, max_records=1)
+        for record in batch.get(tp, []):
+            return int(record.timestamp)
+    raise LookupError(f"no record at {tp.topic}[{tp.partition}]@{offset}")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 import httpx
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from aexy_stream.settings import PROVIDERS, Settings
+from consumers.activity.config import ActivityConfig
+from consumers.activity.identity import Pseudonyms
+from consumers.activity.store.base import StateStore
+from consumers.activity.store.memory import MemoryStateStore
+from consumers.activity.store.redis import RedisStateStore
+from consumers.activity.tracker import Activity, ActivityTracker, NoActivity
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
 from gateway.batches import BatchedBackfillLimiter, BatchingClaudeProvider, PriorityRoutingProvider
 from gateway.cache.base import CacheBackend
@@ -139,10 +146,23 @@ def build_limiters(
     return {name: BudgetLimiter(name, limits[name], store) for name in names}
 
 
+REDIS_MAX_CONNECTIONS = 128
+REDIS_POOL_WAIT_S = 2.0
+
+
 def redis_client(s: Settings) -> Redis | None:
+    """A client whose pool waits for a free connection (up to REDIS_POOL_WAIT_S) when all are in
+    use, instead of failing at once as redis-py's default pool does past its 100 connections."""
     if not s.redis_url:
         return None
-    return Redis.from_url(s.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=False)
+    pool = BlockingConnectionPool.from_url(
+        s.redis_url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_S,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+    )
+    return Redis.from_pool(pool)
 
 
 def gateway_parts(
@@ -214,6 +234,30 @@ def topics(s: Settings) -> Topics:
         backfill_code_changes=s.topic_code_changes_backfill,
         partitions=s.topic_partitions,
         replication=s.topic_replication,
+    )
+
+
+def activity_config(s: Settings) -> ActivityConfig:
+    return ActivityConfig(
+        window_days=s.activity_window_days,
+        interval_s=s.risk_analysis_interval.total_seconds(),
+        state_ttl_s=s.activity_state_ttl_days * 24 * 3600,
+    )
+
+
+def build_activity(s: Settings, redis: Redis | None, on_error: Callable[[], None]) -> Activity:
+    """The activity state: in Redis when configured (shared by the group), else in memory."""
+    if not s.predictive_analyses_enabled and not s.pseudonymize_developers:
+        return NoActivity()
+    config = activity_config(s)
+    store: StateStore = (
+        RedisStateStore(redis, config.state_ttl_s)
+        if redis is not None
+        else MemoryStateStore(config.state_ttl_s)
+    )
+    key = s.pseudonym_key.get_secret_value() if s.pseudonymize_developers else ""
+    return ActivityTracker(
+        store, config, Pseudonyms(key), predictive=s.predictive_analyses_enabled, on_error=on_error
     )
 
 

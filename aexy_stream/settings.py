@@ -8,13 +8,18 @@ REDIS_URL. Every variable is listed in the README.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from consumers.config import DEFAULT_BOT_PATTERN
 from schemas.types import AnalysisType
+
+_DURATION = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhd])?")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 ProviderName = Literal["claude", "ollama", "openai", "rules"]
 PROVIDERS: tuple[str, ...] = ("claude", "ollama", "openai", "rules")
@@ -97,10 +102,23 @@ class Settings(BaseSettings):
     webhook_dedupe_ttl_s: int = Field(3 * 24 * 3600, ge=1)
     backfill_max_patch_bytes: int = Field(256 * 1024, ge=1024)
 
+    predictive_analyses_enabled: bool = True
+    pseudonymize_developers: bool = False
+    pseudonym_key: SecretStr = SecretStr("")
+    risk_analysis_interval: timedelta = timedelta(hours=24)
+    activity_window_days: int = Field(28, ge=1, le=365)
+    activity_state_ttl_days: int = Field(90, ge=1)
+
     claude_batch_backfill: bool = False
     claude_batch_max_requests: int = Field(1000, ge=1, le=100_000)
     claude_batch_max_wait_s: float = Field(5.0, ge=0)
     claude_batch_poll_s: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _pseudonyms_need_a_key(self) -> Settings:
+        if self.pseudonymize_developers and not self.pseudonym_key.get_secret_value():
+            raise ValueError("PSEUDONYMIZE_DEVELOPERS needs PSEUDONYM_KEY (a long random secret)")
+        return self
 
     @field_validator("llm_cache_ttls")
     @classmethod
@@ -111,6 +129,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"unknown analysis type {name!r}")
             if ttl < 1:
                 raise ValueError(f"TTL of {name} must be at least 1 second")
+        return value
+
+    @field_validator("risk_analysis_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        """`86400` (seconds), `24h`, `30m`, `7d`, or what pydantic reads (`P7D`, `12:00:00`)."""
+        if isinstance(value, str) and (match := _DURATION.fullmatch(value.strip().lower())):
+            return timedelta(seconds=float(match["n"]) * _UNIT_S[match["unit"] or "s"])
+        return value
+
+    @field_validator("risk_analysis_interval")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be positive")
         return value
 
     @field_validator("llm_fallback_providers", mode="before")
@@ -125,6 +158,6 @@ def setting_error_line(exc: ValidationError) -> str:
     """One line naming the bad setting(s) as environment variables."""
     parts = []
     for error in exc.errors():
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        parts.append(f"{name}: {error['msg']}")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{str(error['loc'][0]).upper()}: {message}" if error["loc"] else message)
     return "invalid setting " + "; ".join(parts)

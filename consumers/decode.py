@@ -12,7 +12,13 @@ from consumers import headers as h
 from consumers.config import RoutingConfig, Topics
 from consumers.publish import Origin
 from consumers.routing import Routed, route_activity, route_code_change
-from schemas.events import MalformedEvent, parse_activity, parse_code_change
+from schemas.events import (
+    ActivityEvent,
+    CodeChangeEvent,
+    MalformedEvent,
+    parse_activity,
+    parse_code_change,
+)
 from schemas.request import AnalysisRequest
 from schemas.types import Priority
 
@@ -32,6 +38,9 @@ class Work:
     replay_topic: str = ""
     event_time: datetime | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    event: ActivityEvent | CodeChangeEvent | None = None
+    """The parsed input event, for the activity state (None for requests, retries and bots)."""
+    priority: Priority = "live"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +68,15 @@ class Decoder:
 
     def _activity(self, origin: Origin, meta: dict[str, str]) -> Work:
         event = parse_activity(origin.value, meta.get(h.GITHUB_EVENT), meta.get(h.GITHUB_DELIVERY))
-        routed = route_activity(event, self.routing, priority=self._priority(origin.topic))
-        return _routed(origin, event.event_id, routed, event.occurred_at)
+        priority = self._priority(origin.topic)
+        routed = route_activity(event, self.routing, priority=priority)
+        return _routed(origin, event, routed, event.occurred_at, priority)
 
     def _code_change(self, origin: Origin) -> Work:
         event = parse_code_change(origin.value)
-        routed = route_code_change(event, self.routing, priority=self._priority(origin.topic))
-        return _routed(origin, event.event_id, routed, event.committed_at or event.authored_at)
+        priority = self._priority(origin.topic)
+        routed = route_code_change(event, self.routing, priority=priority)
+        return _routed(origin, event, routed, event.committed_at or event.authored_at, priority)
 
     def _priority(self, topic: str) -> Priority:
         """Backfill for the lane topics, else the processor's own (backfill for a replay)."""
@@ -76,7 +87,7 @@ class Decoder:
         if self.priority == "backfill":  # a replay re-runs other services' requests as backfill
             request = request.model_copy(update={"priority": "backfill"})
         origin = _with_event_id(origin, request.request_id)
-        return Work(origin, (request,), replay_topic=self.topics.requests)
+        return Work(origin, (request,), replay_topic=self.topics.requests, priority=request.priority)
 
     def _retry(self, origin: Origin, meta: dict[str, str]) -> Work:
         request = _analysis_request(origin.value)
@@ -95,17 +106,26 @@ class Decoder:
             due_at_ms=_int(meta.get(h.DUE_AT), 0),
             first_failure_at=meta.get(h.FIRST_FAILURE_AT, ""),
             replay_topic=self.topics.requests,
+            priority=request.priority,
         )
 
 
-def _routed(origin: Origin, event_id: str, routed: Routed, event_time: datetime | None) -> Work:
+def _routed(
+    origin: Origin,
+    event: ActivityEvent | CodeChangeEvent,
+    routed: Routed,
+    event_time: datetime | None,
+    priority: Priority,
+) -> Work:
     return Work(
-        _with_event_id(origin, event_id),
+        _with_event_id(origin, event.event_id),
         routed.requests,
         skipped=routed.skipped,
         redactions=routed.redactions,
         replay_topic=origin.topic,
         event_time=event_time,
+        event=None if routed.skipped.startswith("bot ") else event,  # bots are not developers
+        priority=priority,
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from consumers.activity.tracker import Activity, NoActivity
 from consumers.commit import acknowledged
 from consumers.decode import Decoder, Work
 from consumers.metrics import ProcessorMetrics
@@ -22,6 +24,8 @@ from schemas.envelope import AnalysisResult, SourceRef
 from schemas.events import MalformedEvent
 from schemas.request import AnalysisRequest
 from schemas.types import Priority
+
+Produced = list[AnalysisResult[Any]]
 
 
 class Analyze(Protocol):
@@ -44,6 +48,7 @@ class RecordHandler:
         metrics: ProcessorMetrics,
         max_in_flight: int,
         backfill_in_flight: int = 16,
+        activity: Activity | None = None,
     ) -> None:
         self._gateway = gateway
         self._publisher = publisher
@@ -57,6 +62,7 @@ class RecordHandler:
         """Call slots per lane: backfill requests waiting on their rate share never hold live slots."""
         self._calls: set[asyncio.Task[AnalysisResult[Any]]] = set()
         self._parking = False
+        self._activity: Activity = activity or NoActivity()
 
     async def handle(self, record: Any) -> None:
         """Everything one record asks for, acknowledged by the broker when this returns."""
@@ -66,15 +72,17 @@ class RecordHandler:
         except MalformedEvent as exc:
             await acknowledged([await self._malformed(record, exc)])
             return
-        if work.skipped or not work.requests:
+        requests = await self._activity.on_event(work.event, work.requests, work.priority)
+        if not requests:
             self._metrics.skipped.labels(work.skipped.split(" ")[0] if work.skipped else "empty").inc()
             return
-        self._count_routed(work)
+        self._count_routed(requests, work)
         await _until_due(work.due_at_ms)
-        source = _source_of(work)
-        deliveries, misses = await self._publish_cached(work, source)
-        if misses:
-            deliveries += await asyncio.gather(*(self._run(request, work, source) for request in misses))
+        source, produced = _source_of(work), Produced()
+        deliveries = await self._analyze(requests, work, source, produced)
+        if follow := await self._activity.on_results(produced, work.priority):
+            self._count_routed(follow, work)
+            deliveries += await self._analyze(follow, work, source, [])
         await acknowledged(deliveries)
 
     def park_all(self) -> None:
@@ -83,22 +91,26 @@ class RecordHandler:
         for call in list(self._calls):
             call.cancel()
 
-    async def _publish_cached(
-        self, work: Work, source: SourceRef
-    ) -> tuple[list[Delivery], list[AnalysisRequest]]:
-        """Answers the gateway holds in memory are published at once (no task, no call slot);
-        the rest are returned, to be analyzed concurrently."""
+    async def _analyze(
+        self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
+    ) -> list[Delivery]:
+        """Answers the gateway holds in memory are published at once (no task, no call slot); the
+        rest are analyzed concurrently. Every result published is added to `produced`."""
         deliveries: list[Delivery] = []
         misses: list[AnalysisRequest] = []
-        for request in work.requests:
+        for request in requests:
             envelope = self._gateway.cached(request)
             if envelope is None:
                 misses.append(request)
             else:
-                deliveries.append(await self._published(envelope, work, source))
-        return deliveries, misses
+                deliveries.append(await self._published(envelope, work, source, produced))
+        if misses:
+            deliveries += await asyncio.gather(*(self._run(r, work, source, produced) for r in misses))
+        return deliveries
 
-    async def _run(self, request: AnalysisRequest, work: Work, source: SourceRef) -> Delivery:
+    async def _run(
+        self, request: AnalysisRequest, work: Work, source: SourceRef, produced: Produced
+    ) -> Delivery:
         async with self._slots[request.priority]:
             await self._providers_ready()
             if self._parking:
@@ -117,15 +129,19 @@ class RecordHandler:
             finally:
                 self._calls.discard(call)
                 self._metrics.in_flight.dec()
-        return await self._published(envelope, work, source)
+        return await self._published(envelope, work, source, produced)
 
     async def _providers_ready(self) -> None:
         """Every provider cooling down: wait here (the processor pauses its input meanwhile)."""
         while not self._parking and (delay := self._gateway.cooling_down_for()) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
             await asyncio.sleep(min(delay, 1.0))
 
-    async def _published(self, envelope: AnalysisResult[Any], work: Work, source: SourceRef) -> Delivery:
-        delivery = await self._publisher.result(envelope.model_copy(update={"source": source}))
+    async def _published(
+        self, envelope: AnalysisResult[Any], work: Work, source: SourceRef, produced: Produced
+    ) -> Delivery:
+        stamped = envelope.model_copy(update={"source": source})
+        delivery = await self._publisher.result(stamped)
+        produced.append(stamped)
         self._metrics.events_out.labels("results").inc()
         if work.event_time is not None:
             self._metrics.e2e.observe(max((datetime.now(UTC) - work.event_time).total_seconds(), 0.0))
@@ -155,8 +171,8 @@ class RecordHandler:
             origin, Failure(str(exc), "MalformedEvent", 0, now_iso()), record.topic
         )
 
-    def _count_routed(self, work: Work) -> None:
-        for request in work.requests:
+    def _count_routed(self, requests: Sequence[AnalysisRequest], work: Work) -> None:
+        for request in requests:
             self._metrics.routed.labels(request.analysis_type.value).inc()
         if work.redactions:
             self._metrics.redactions.inc(work.redactions)

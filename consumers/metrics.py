@@ -28,6 +28,11 @@ class ProcessorMetrics:
         )
         self.retries = counter("retries", "Requests parked on the retry topic", "error_type")
         self.dead_letters = counter("dead_letters", "Records dead-lettered", "error_type")
+        self.activity_errors = Counter(
+            "aexy_stream_activity_state_errors",
+            "Activity state updates skipped (store down)",
+            registry=registry,
+        )
         self.in_flight = gauge("in_flight_calls", "Gateway calls in flight")
         self.pending = gauge("pending_records", "Input records read and not finished")
         self.lag = Family(

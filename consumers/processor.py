@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
+from consumers.activity.tracker import Activity, NoActivity
 from consumers.commit import commit_finished
 from consumers.config import ProcessorConfig
 from consumers.decode import Decoder
@@ -64,6 +65,7 @@ class Processor:
         priority: Priority = "live",
         topics: tuple[str, ...] | None = None,
         bounds: Bounds | None = None,
+        activity: Activity | None = None,
     ) -> None:
         self._config = config
         self._gateway = gateway
@@ -71,6 +73,7 @@ class Processor:
         self._priority = priority
         self._subscribed = topics or (*config.topics.inputs, *config.topics.lanes, config.topics.retry)
         self._bounds: Bounds = bounds or Unbounded()
+        self._activity: Activity = activity or NoActivity()
         self._tracker = OffsetTracker()
         self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
         self._paused: set[TopicPartition] = set()
@@ -126,7 +129,14 @@ class Processor:
         policy = RetryPolicy(c.retry_backoff_base_s, c.retry_max_attempts)
         publisher = Publisher(producer, c.topics)
         return RecordHandler(
-            self._gateway, publisher, decoder, policy, self._metrics, c.max_in_flight, c.backfill_in_flight
+            self._gateway,
+            publisher,
+            decoder,
+            policy,
+            self._metrics,
+            c.max_in_flight,
+            c.backfill_in_flight,
+            self._activity,
         )
 
     async def _loop(self, consumer: AIOKafkaConsumer, handler: RecordHandler, stop: asyncio.Event) -> None:

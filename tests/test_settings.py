@@ -89,3 +89,36 @@ async def test_llm_gateway_switches_provider_at_run_time() -> None:
         assert envelope.provider == "rules"
     finally:
         await gateway.aclose()
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("86400", 86400), ("24h", 86400), ("30m", 1800), ("7d", 604800), ("1.5h", 5400), ("P7D", 604800)],
+)
+def test_the_risk_interval_reads_seconds_units_and_iso_8601(
+    monkeypatch: pytest.MonkeyPatch, value: str, seconds: int
+) -> None:
+    monkeypatch.setenv("RISK_ANALYSIS_INTERVAL", value)
+    assert Settings().risk_analysis_interval.total_seconds() == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "0h", "soon"])
+def test_a_risk_interval_that_is_not_a_positive_duration_names_itself(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("RISK_ANALYSIS_INTERVAL", value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert setting_error_line(caught.value).startswith("invalid setting RISK_ANALYSIS_INTERVAL: ")
+
+
+def test_pseudonyms_need_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PSEUDONYMIZE_DEVELOPERS", "true")
+    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert setting_error_line(caught.value) == (
+        "invalid setting PSEUDONYMIZE_DEVELOPERS needs PSEUDONYM_KEY (a long random secret)"
+    )
+    monkeypatch.setenv("PSEUDONYM_KEY", "k" * 32)
+    assert Settings().pseudonymize_developers is True

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from aexy_stream.cli.backfill import moment
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import LLMGateway, processor_config, topics
+from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
 from aexy_stream.settings import Settings, setting_error_line
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -69,13 +69,18 @@ async def replay(settings: Settings, args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     metrics = ProcessorMetrics(registry)
     gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
+    redis = redis_client(settings)
+    activity = build_activity(settings, redis, metrics.activity_errors.inc)
+    bounds = ReplayBounds(plan)
     processor = Processor(
-        config, gateway, metrics, priority="backfill", topics=names, bounds=ReplayBounds(plan)
+        config, gateway, metrics, priority="backfill", topics=names, bounds=bounds, activity=activity
     )
     try:
         await processor.run(_stop_on_signals())
     finally:
         await gateway.aclose()
+        if redis is not None:
+            await redis.aclose()
     print(_summary(registry, group), flush=True)
     return 0
 

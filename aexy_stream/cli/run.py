@@ -10,7 +10,7 @@ import signal
 from pydantic import ValidationError
 
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import LLMGateway, processor_config
+from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client
 from aexy_stream.settings import Settings, setting_error_line
 from consumers.http import build_app, serving
 from consumers.metrics import ProcessorMetrics
@@ -41,7 +41,10 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     gateway_metrics = default_metrics()
     gateway = LLMGateway(settings=settings, metrics=gateway_metrics)
-    processor = Processor(processor_config(settings), gateway, ProcessorMetrics(gateway_metrics.registry))
+    metrics = ProcessorMetrics(gateway_metrics.registry)
+    redis = redis_client(settings)
+    activity = build_activity(settings, redis, metrics.activity_errors.inc)
+    processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
     app = build_app(lambda: processor.healthy, gateway_metrics.registry)
     try:
         async with serving(app, settings.http_host, settings.http_port) as port:
@@ -51,4 +54,6 @@ async def serve(settings: Settings) -> None:
             await processor.run(stop)
     finally:
         await gateway.aclose()
+        if redis is not None:
+            await redis.aclose()
     print("aexy-stream processor stopped cleanly", flush=True)

@@ -92,9 +92,9 @@ def processor_config(bootstrap: str, topics: Topics, **overrides: Any) -> Proces
 
 
 @asynccontextmanager
-async def running(config: ProcessorConfig, gateway: Any) -> AsyncIterator[Processor]:
+async def running(config: ProcessorConfig, gateway: Any, activity: Any = None) -> AsyncIterator[Processor]:
     metrics = ProcessorMetrics(CollectorRegistry())
-    processor = Processor(config, gateway, metrics)
+    processor = Processor(config, gateway, metrics, activity=activity)
     stop = asyncio.Event()
     task = asyncio.create_task(processor.run(stop))
     try:

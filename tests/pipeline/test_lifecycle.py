@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -180,8 +181,13 @@ async def test_sigterm_with_calls_in_flight_exits_cleanly_and_loses_nothing(
         assert (
             await committed(kafka, group, topics.code_changes, topics.partitions) == 8
         )  # every input settled
-        parked = await consume_all(kafka.bootstrap_servers, topics.retry, len(expected), timeout_s=10)
-        assert {AnalysisRequest.model_validate_json(r.value).request_id for r in parked} == expected
+        # the routed requests, and the team_health each of the 8 repositories' first activity asks for
+        parked = await consume_all(kafka.bootstrap_servers, topics.retry, len(expected) + 8, timeout_s=10)
+        requests = [AnalysisRequest.model_validate_json(r.value) for r in parked]
+        assert {r.request_id for r in requests if r.request_id in expected} == expected
+        assert Counter(r.analysis_type.value for r in requests if r.request_id not in expected) == {
+            "team_health": 8
+        }
     async with running_simulator(SimulatorConfig(protocol="anthropic")) as fast:
         second = ProcessorProcess(environment(kafka, topics, fast, group), tmp_path)
         await second.start()

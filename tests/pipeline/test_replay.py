@@ -16,7 +16,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from aexy_stream.compose import LLMGateway
+from aexy_stream.compose import LLMGateway, build_activity, redis_client
 from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.replay import plan_replay
@@ -87,6 +87,17 @@ async def replay_cli(env: dict[str, str], *args: str) -> subprocess.CompletedPro
     return await asyncio.to_thread(run)
 
 
+async def settled(bootstrap: str, topic: str, at_least: int) -> list[Any]:
+    """Every record of `topic` once no more arrive for a second (at least `at_least`)."""
+    records = await consume_all(bootstrap, topic, at_least, timeout_s=30)
+    while True:
+        await asyncio.sleep(1.0)
+        again = await consume_all(bootstrap, topic, len(records), timeout_s=30)
+        if len(again) == len(records):
+            return again
+        records = again
+
+
 def by_request(records: list[Any]) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for record in records:
@@ -100,14 +111,21 @@ async def test_replay_since_reruns_only_that_history_from_the_cache(
 ) -> None:
     env = settings_env(kafka, topics, sim)
     await produce_history(kafka.bootstrap_servers, topics.code_changes)
-    gateway = LLMGateway(settings=Settings(**{k.lower(): v for k, v in env.items()}))  # type: ignore[arg-type]
+    settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    gateway, redis = LLMGateway(settings=settings), redis_client(settings)
+    activity = build_activity(settings, redis, lambda: None)  # the live run keeps the activity state too
     try:
-        async with running(processor_config(kafka.bootstrap_servers, topics), gateway):
-            live = await consume_all(kafka.bootstrap_servers, topics.results, 15, timeout_s=30)
+        async with running(processor_config(kafka.bootstrap_servers, topics), gateway, activity):
+            await consume_all(kafka.bootstrap_servers, topics.results, 20, timeout_s=30)
+            live = await settled(kafka.bootstrap_servers, topics.results, 20)
     finally:
         await gateway.aclose()
+        assert redis is not None
+        await redis.aclose()
+    kinds = [orjson.loads(r.value)["analysis_type"] for r in live]
+    assert kinds.count("team_health") == 5  # once for each repository in this interval
     calls_live = sim.stats()["total"]
-    assert calls_live == 15
+    assert calls_live == len(live)
 
     done = await replay_cli(env, "--since", SINCE, "--topics", topics.code_changes)
 
@@ -118,8 +136,8 @@ async def test_replay_since_reruns_only_that_history_from_the_cache(
         assert "cannot look offsets up by time (checked)" in done.stdout
     assert "9 results, 0 provider calls" in done.stdout, done.stdout
     assert sim.stats()["total"] == calls_live  # every answer came from the (Redis) cache
-    everything = await consume_all(kafka.bootstrap_servers, topics.results, 24, timeout_s=30)
-    assert len(everything) == 24
+    everything = await settled(kafka.bootstrap_servers, topics.results, len(live) + 9)
+    assert len(everything) == len(live) + 9  # no periodic analysis asked again: already asked
     live_ids = set(by_request(live))
     replayed = {rid: envelopes for rid, envelopes in by_request(everything).items() if len(envelopes) == 2}
     assert len(replayed) == 9 and set(replayed) <= live_ids  # the same request ids: deduplicable

@@ -1,0 +1,107 @@
+"""The state documents and how an observation changes them (pure functions on JSON-like dicts).
+
+A document keeps counters per UTC day, trimmed to two windows behind its latest event; lists
+keep their last `KEEP` values. Both stay small whatever the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from consumers.activity.config import ActivityConfig
+from consumers.activity.observe import Observation
+
+Doc = dict[str, Any]
+KEEP = 50
+
+
+def record_developer(doc: Doc, obs: Observation, peers: Iterable[str], config: ActivityConfig) -> Doc:
+    _count_day(doc, obs, config)
+    day = _day(obs.at)
+    known = doc.setdefault("peers", {}).setdefault(day, [])
+    known.extend(p for p in {*peers, f"repo:{obs.repository}"} if p not in known)
+    _keep(doc, "pr_sizes", obs.size if obs.kind == "pull_request" else None)
+    _keep(doc, "turnarounds", obs.turnaround_h)
+    return _pruned(doc, config)
+
+
+def record_repository(doc: Doc, obs: Observation, developer: str, config: ActivityConfig) -> Doc:
+    _count_day(doc, obs, config)
+    if obs.kind == "commit":
+        per_day = doc.setdefault("developers", {}).setdefault(_day(obs.at), {})
+        per_day[developer] = per_day.get(developer, 0) + 1
+    _keep(doc, "pr_sizes", obs.size if obs.kind == "pull_request" else None)
+    _keep(doc, "turnarounds", obs.turnaround_h)
+    return _pruned(doc, config)
+
+
+def record_skills(doc: Doc, languages: Iterable[str], frameworks: Iterable[str]) -> Doc:
+    for field, names in (("languages", languages), ("frameworks", frameworks)):
+        counts = doc.setdefault(field, {})
+        for name in {n.strip().lower() for n in names if n.strip()}:
+            counts[name] = counts.get(name, 0) + 1
+    return doc
+
+
+def mark_emitted(doc: Doc, kind: str, interval: int, snapshot: Any = None) -> Doc:
+    doc.setdefault("emitted", {})[kind] = interval
+    if snapshot is not None:
+        doc.setdefault("snapshots", {})[kind] = snapshot
+    return doc
+
+
+def latest(doc: Doc) -> datetime | None:
+    value = doc.get("latest")
+    return datetime.fromisoformat(value) if value else None
+
+
+def first(doc: Doc) -> datetime | None:
+    value = doc.get("first")
+    return datetime.fromisoformat(value) if value else None
+
+
+def _count_day(doc: Doc, obs: Observation, config: ActivityConfig) -> None:
+    counts = doc.setdefault("days", {}).setdefault(_day(obs.at), {})
+    for name, hit in _tallies(obs, config):
+        if hit:
+            counts[name] = counts.get(name, 0) + 1
+    current, earliest = latest(doc), first(doc)
+    if current is None or obs.at > current:
+        doc["latest"] = obs.at.isoformat()
+    if earliest is None or obs.at < earliest:
+        doc["first"] = obs.at.isoformat()
+
+
+def _tallies(obs: Observation, config: ActivityConfig) -> list[tuple[str, bool]]:
+    start, end = config.work_hours
+    local = obs.at
+    return [
+        (obs.kind, True),
+        ("events", True),
+        ("after_hours", not start <= local.hour < end),
+        ("weekend", local.weekday() >= 5),
+    ]
+
+
+def _keep(doc: Doc, field: str, value: float | None) -> None:
+    if value is not None:
+        values = doc.setdefault(field, [])
+        values.append(round(value, 3))
+        del values[:-KEEP]
+
+
+def _pruned(doc: Doc, config: ActivityConfig) -> Doc:
+    newest = latest(doc)
+    if newest is None:
+        return doc
+    oldest = _day(newest - timedelta(days=2 * config.window_days))
+    for field in ("days", "peers", "developers"):
+        if field in doc:
+            doc[field] = {day: v for day, v in doc[field].items() if day > oldest}
+    return doc
+
+
+def _day(at: datetime) -> str:
+    return at.astimezone(UTC).date().isoformat()

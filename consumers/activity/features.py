@@ -1,0 +1,138 @@
+"""Rolling features of a developer or a repository, from its document, as of its latest event.
+
+The current window is the `window_days` up to the latest event (event time, so a backfill sees
+what a live run would have seen); the previous window the same length before it. The names are
+the ones the analyses read (see `gateway/providers/rules/activity.py` and `team.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, timedelta
+from statistics import median
+from typing import Any
+
+from consumers.activity.config import ActivityConfig
+from consumers.activity.docs import Doc, first, latest
+
+COUNTED = (("commits", "commit"), ("prs", "pull_request"), ("reviews", "review"))
+
+
+def developer_features(doc: Doc, config: ActivityConfig) -> dict[str, Any]:
+    current, previous = _windows(doc, config)
+    days = doc.get("days", {})
+    peers = doc.get("peers", {})
+    return {
+        **_rates(days, current, previous, config),
+        **_shares(days, current, previous),
+        "longest_streak_days": _longest_streak(day for day in current if days.get(day, {}).get("events")),
+        "median_pr_size": _median(doc.get("pr_sizes")),
+        "review_turnaround_hours": _median(doc.get("turnarounds")),
+        "collaboration_breadth": len(_union(peers, current)),
+        "collaboration_breadth_previous": len(_union(peers, previous)),
+        "languages": _top(doc.get("languages", {})),
+        "frameworks": _top(doc.get("frameworks", {})),
+        "window_days": config.window_days,
+        "history_days": _history_days(doc),
+        "as_of": _as_of(doc),
+    }
+
+
+def team_features(doc: Doc, config: ActivityConfig) -> dict[str, Any]:
+    current, previous = _windows(doc, config)
+    days = doc.get("days", {})
+    commits = _per_developer(doc.get("developers", {}), current)
+    total = sum(commits.values())
+    contributors = [
+        {"developer": dev, "commits_share": round(n / total, 4)}
+        for dev, n in sorted(commits.items(), key=lambda item: -item[1])
+    ]
+    return {
+        **_rates(days, current, previous, config),
+        **_shares(days, current, previous),
+        "contributors": contributors,
+        "active_developers": len(commits),
+        "active_developers_previous": len(_per_developer(doc.get("developers", {}), previous)),
+        "median_pr_size": _median(doc.get("pr_sizes")),
+        "review_turnaround_hours": _median(doc.get("turnarounds")),
+        "window_days": config.window_days,
+        "as_of": _as_of(doc),
+    }
+
+
+def _windows(doc: Doc, config: ActivityConfig) -> tuple[list[str], list[str]]:
+    newest = latest(doc)
+    if newest is None:
+        return [], []
+    end = newest.astimezone(UTC).date()
+    span = config.window_days
+    current = [(end - timedelta(days=i)).isoformat() for i in range(span)]
+    previous = [(end - timedelta(days=span + i)).isoformat() for i in range(span)]
+    return current, previous
+
+
+def _rates(days: Doc, current: list[str], previous: list[str], config: ActivityConfig) -> dict[str, float]:
+    weeks = config.window_days / 7
+    rates: dict[str, float] = {}
+    for name, kind in COUNTED:
+        rates[f"{name}_per_week_current"] = round(_sum(days, current, kind) / weeks, 3)
+        rates[f"{name}_per_week_previous"] = round(_sum(days, previous, kind) / weeks, 3)
+    return rates
+
+
+def _shares(days: Doc, current: list[str], previous: list[str]) -> dict[str, float | None]:
+    return {
+        "after_hours_share": _share(days, current, "after_hours"),
+        "after_hours_share_previous": _share(days, previous, "after_hours"),
+        "weekend_share": _share(days, current, "weekend"),
+        "weekend_share_previous": _share(days, previous, "weekend"),
+        "events_current": _sum(days, current, "events"),
+        "events_previous": _sum(days, previous, "events"),
+    }
+
+
+def _sum(days: Doc, window: list[str], kind: str) -> int:
+    return sum(int(days.get(day, {}).get(kind, 0)) for day in window)
+
+
+def _share(days: Doc, window: list[str], kind: str) -> float | None:
+    events = _sum(days, window, "events")
+    return round(_sum(days, window, kind) / events, 4) if events else None
+
+
+def _longest_streak(active: Iterable[str]) -> int:
+    best = run = 0
+    previous: date | None = None
+    for day in sorted(date.fromisoformat(d) for d in active):
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        best, previous = max(best, run), day
+    return best
+
+
+def _union(per_day: Doc, window: list[str]) -> set[str]:
+    return {peer for day in window for peer in per_day.get(day, [])}
+
+
+def _per_developer(per_day: Doc, window: list[str]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for day in window:
+        for dev, n in per_day.get(day, {}).items():
+            totals[dev] = totals.get(dev, 0) + int(n)
+    return totals
+
+
+def _median(values: list[float] | None) -> float | None:
+    return round(median(values), 3) if values else None
+
+
+def _top(counts: dict[str, int], limit: int = 10) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit])
+
+
+def _history_days(doc: Doc) -> float:
+    newest, oldest = latest(doc), first(doc)
+    return round((newest - oldest).total_seconds() / 86400, 2) if newest and oldest else 0.0
+
+
+def _as_of(doc: Doc) -> str:
+    return str(doc.get("latest", ""))

@@ -1,0 +1,77 @@
+"""Who a developer is, across commit emails and GitHub logins, and their pseudonym.
+
+The rule, in order:
+1. the GitHub login when the event names one (lowercased);
+2. the login inside a GitHub noreply address (`123+login@users.noreply.github.com`);
+3. the login this email was last seen with (learned from events that carry both, e.g. a
+   commit whose author has a login, a push webhook's `username`);
+4. the email itself (lowercased).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+_NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[a-z\d](?:[a-z\d-]{0,38}))@users\.noreply\.github\.com$", re.I)
+
+
+def login_of(login: str | None, email: str | None) -> str | None:
+    """The login an event gives directly (rules 1 and 2), else None."""
+    if login:
+        return login.strip().lower()
+    match = _NOREPLY.match((email or "").strip())
+    return match["login"].lower() if match else None
+
+
+class Pseudonyms:
+    """Keyed hashes of identities: the same id always maps to the same `dev_…`; without the key
+    nobody can map it back. The null object (no key) leaves every identity as it is."""
+
+    def __init__(self, key: str = "") -> None:
+        self._key = key.encode()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._key)
+
+    def of(self, identity: str) -> str:
+        if not self._key or not identity:
+            return identity
+        digest = hmac.new(self._key, identity.strip().lower().encode(), hashlib.sha256).hexdigest()
+        return f"dev_{digest[:20]}"
+
+    def scrubber(self, identities: Iterable[tuple[str, str]]) -> Scrubber:
+        """Replaces each raw identity (login, email, name) with the pseudonym of its developer."""
+        pairs = {raw: self.of(dev) for raw, dev in identities if raw and len(raw) >= 3} if self._key else {}
+        return Scrubber(pairs)
+
+
+class Scrubber:
+    def __init__(self, pairs: Mapping[str, str]) -> None:
+        self._pairs = {raw.lower(): pseudonym for raw, pseudonym in pairs.items()}
+        ordered = sorted(self._pairs, key=len, reverse=True)
+        alternation = "|".join(re.escape(raw) for raw in ordered)
+        self._pattern = re.compile(rf"(?<![\w.-])(?:{alternation})(?![\w-]|\.\w)", re.I) if ordered else None
+
+    @property
+    def empty(self) -> bool:
+        return self._pattern is None
+
+    def text(self, value: str) -> str:
+        if self._pattern is None:
+            return value
+        return self._pattern.sub(lambda m: self._pairs[m.group(0).lower()], value)
+
+    def data(self, value: Any) -> Any:
+        """Strings anywhere in JSON-like data, keys included."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value

@@ -1,0 +1,134 @@
+"""What an event says about who did what, when: the observations the activity state counts.
+
+Code changes count as commits (the push webhook's commits arrive as code changes too, so a push
+only teaches email -> login aliases). Pull requests opened, reviews, comments and issues opened
+count for their authors. Nothing of the content is kept: kinds, times, sizes and who with whom.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from consumers.activity.identity import login_of
+from schemas.events import ActivityEvent, CodeChangeEvent
+
+Kind = Literal["commit", "pull_request", "review", "comment", "issue"]
+_CO_AUTHOR = re.compile(r"^co-authored-by:\s*(?P<name>.*?)\s*<(?P<email>[^>]+)>\s*$", re.I | re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    login: str | None
+    email: str | None
+    name: str = ""
+
+    @property
+    def known_login(self) -> str | None:
+        return login_of(self.login, self.email)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    event_id: str
+    person: Person
+    repository: str
+    kind: Kind
+    at: datetime
+    """Aware, in the author's own offset where the event has it (after-hours and weekends)."""
+    size: int | None = None
+    turnaround_h: float | None = None
+    peers: tuple[str, ...] = ()
+    """Others worked with: logins, or emails when no login is known."""
+
+
+def of_code_change(event: CodeChangeEvent) -> list[Observation]:
+    if event.is_merge:
+        return []
+    author = Person(event.author.login, event.author.email, event.author.name)
+    peers = tuple(_peer(Person(None, m["email"])) for m in _CO_AUTHOR.finditer(event.message))
+    return [Observation(event.event_id, author, event.repository, "commit", event.authored_at, peers=peers)]
+
+
+def of_activity(event: ActivityEvent) -> list[Observation]:
+    at = event.occurred_at
+    if at is None or not event.repository:
+        return []
+    made = _made(event, at)
+    return [made] if made is not None else []
+
+
+def aliases(event: CodeChangeEvent | ActivityEvent) -> list[tuple[str, str]]:
+    """(email, login) pairs the event proves."""
+    if isinstance(event, CodeChangeEvent):
+        people = [event.author, *([event.committer] if event.committer else [])]
+        return [(p.email.lower(), p.login.lower()) for p in people if p.login and p.email]
+    commits = event.push.commits if event.push else ()
+    return [
+        (c.author_email.lower(), c.author_login.lower()) for c in commits if c.author_login and c.author_email
+    ]
+
+
+def _made(event: ActivityEvent, at: datetime) -> Observation | None:
+    kind, action = event.event_type, event.action
+    pr, review, comment, issue = event.pull_request, event.review, event.comment, event.issue
+    if kind == "pull_request" and action == "opened" and pr is not None:
+        size = (pr.additions or 0) + (pr.deletions or 0)
+        return _observed(event, pr.author, "pull_request", pr.created_at or at, size=size)
+    if kind == "pull_request_review" and action == "submitted" and review is not None:
+        started = pr.created_at if pr is not None else None
+        turnaround = (review.submitted_at or at) - started if started else None
+        hours = turnaround.total_seconds() / 3600 if turnaround is not None else None
+        peers = (pr.author.lower(),) if pr is not None and pr.author else ()
+        return _observed(
+            event, review.author, "review", review.submitted_at or at, turnaround_h=hours, peers=peers
+        )
+    if kind in ("issue_comment", "pull_request_review_comment", "commit_comment") and action == "created":
+        return _observed(event, comment.author if comment else "", "comment", at, peers=_issue_peer(event))
+    if kind == "issues" and action == "opened" and issue is not None:
+        return _observed(event, issue.author, "issue", at)
+    return None
+
+
+def _observed(
+    event: ActivityEvent,
+    login: str,
+    kind: Kind,
+    at: datetime,
+    *,
+    size: int | None = None,
+    turnaround_h: float | None = None,
+    peers: tuple[str, ...] = (),
+) -> Observation | None:
+    who = login or (event.actor.login if event.actor else "")
+    if not who:
+        return None
+    person = Person(who, None)
+    return Observation(event.event_id, person, event.repository, kind, at, size, turnaround_h, peers)
+
+
+def _issue_peer(event: ActivityEvent) -> tuple[str, ...]:
+    author = (event.issue.author if event.issue else "") or (
+        event.pull_request.author if event.pull_request else ""
+    )
+    return (author.lower(),) if author else ()
+
+
+def _peer(person: Person) -> str:
+    return person.known_login or (person.email or "").lower()
+
+
+def people(event: CodeChangeEvent | ActivityEvent) -> list[Person]:
+    """Everyone the event names (to pseudonymize requests): authors, committers, co-authors, actors."""
+    if isinstance(event, CodeChangeEvent):
+        found = [Person(p.login, p.email, p.name) for p in (event.author, event.committer) if p is not None]
+        return found + [Person(None, m["email"], m["name"]) for m in _CO_AUTHOR.finditer(event.message)]
+    logins = [
+        event.actor.login if event.actor else "",
+        *(d.author for d in (event.pull_request, event.review, event.comment, event.issue) if d is not None),
+    ]
+    commits = event.push.commits if event.push else ()
+    pushed = [Person(c.author_login, c.author_email, c.author_name) for c in commits]
+    return [Person(login, None) for login in logins if login] + pushed

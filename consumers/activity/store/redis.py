@@ -1,0 +1,90 @@
+"""The Redis state store: shared by every instance of the consumer group, survives restarts.
+
+Documents are JSON strings changed with WATCH/MULTI (optimistic concurrency: an update that races
+another instance's is re-applied to the new value); markers are `SET NX EX`. Every key expires
+the state TTL after its last update. Keys: `<prefix>doc:<key>`, `<prefix>seen:<marker>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, WatchError
+
+from consumers.activity.store.base import Change, Doc, StateUnavailable
+
+PREFIX = "aexy:activity:"
+ATTEMPTS = 20
+MAX_CONCURRENT = 16
+"""Store operations at once: the state never takes more than this many of the pool's connections."""
+BACKOFF_S = 0.01
+
+
+class RedisStateStore:
+    def __init__(
+        self, client: Redis, ttl_s: int, prefix: str = PREFIX, max_concurrent: int = MAX_CONCURRENT
+    ) -> None:
+        self._client = client
+        self._gate = asyncio.Semaphore(max_concurrent)
+        self._ttl_s = ttl_s
+        self._prefix = prefix
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        """Gone with the last coroutine holding or awaiting it."""
+
+    async def first(self, marker: str) -> bool:
+        async with self._gate, _outage():
+            return bool(await self._client.set(f"{self._prefix}seen:{marker}", b"1", nx=True, ex=self._ttl_s))
+
+    async def load(self, key: str) -> Doc | None:
+        async with self._gate, _outage():
+            raw = await self._client.get(self._doc(key))
+        return _decoded(raw) if raw is not None else None
+
+    async def change(self, key: str, update: Change) -> Doc:
+        """One update per key at a time in this process (records of one developer arrive
+        together); WATCH settles the races with other instances, with a short random backoff."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock, self._gate, _outage():
+            return await self._change(self._doc(key), update)
+
+    async def _change(self, name: str, update: Change) -> Doc:
+        async with self._client.pipeline(transaction=True) as pipe:
+            for _ in range(ATTEMPTS):
+                try:
+                    await pipe.watch(name)
+                    raw = await pipe.get(name)
+                    doc = update(_decoded(raw) if raw is not None else {})
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(name, orjson.dumps(doc), ex=self._ttl_s)
+                    await pipe.execute()
+                    return doc
+                except WatchError:
+                    await asyncio.sleep(random.uniform(0, BACKOFF_S))
+        raise StateUnavailable(f"activity state {name!r}: {ATTEMPTS} concurrent updates in a row")
+
+    async def aclose(self) -> None:
+        return None  # the client belongs to the composition root
+
+    def _doc(self, key: str) -> str:
+        return f"{self._prefix}doc:{key}"
+
+
+@asynccontextmanager
+async def _outage() -> AsyncIterator[None]:
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StateUnavailable(f"activity state store: {type(exc).__name__}: {exc}") from exc
+
+
+def _decoded(raw: bytes | str) -> Doc:
+    doc = orjson.loads(raw)
+    return doc if isinstance(doc, dict) else {}

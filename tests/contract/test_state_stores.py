@@ -1,0 +1,124 @@
+"""One contract for the activity state stores, run against memory and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from consumers.activity.store.base import Doc, StateStore, StateUnavailable
+from consumers.activity.store.memory import MemoryStateStore
+from consumers.activity.store.redis import RedisStateStore
+from tests.conftest import REDIS_TEST_URL, free_port
+
+TTL_S = 60
+
+
+def incremented(doc: Doc) -> Doc:
+    doc["n"] = doc.get("n", 0) + 1
+    return doc
+
+
+class StateStoreContract:
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[StateStore]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    async def test_a_marker_is_new_once(self, store: StateStore) -> None:
+        assert await store.first("event:1")
+        assert not await store.first("event:1")
+        assert await store.first("event:2")
+
+    async def test_change_starts_from_an_empty_document(self, store: StateStore) -> None:
+        assert await store.load("dev:a") is None
+        assert await store.change("dev:a", incremented) == {"n": 1}
+        assert await store.load("dev:a") == {"n": 1}
+
+    async def test_loaded_documents_are_copies(self, store: StateStore) -> None:
+        await store.change("dev:a", lambda d: {"days": {"2026-01-01": {"commit": 1}}})
+        loaded = await store.load("dev:a")
+        assert loaded is not None
+        loaded["days"]["2026-01-01"]["commit"] = 99
+        assert await store.load("dev:a") == {"days": {"2026-01-01": {"commit": 1}}}
+
+    async def test_concurrent_changes_all_apply(self, store: StateStore) -> None:
+        await asyncio.gather(*(store.change("dev:busy", incremented) for _ in range(50)))
+        assert await store.load("dev:busy") == {"n": 50}
+
+    async def test_many_subjects_at_once_all_apply(self, store: StateStore) -> None:
+        """More concurrent updates than a Redis client's default pool has connections (100)."""
+        keys = [f"dev:{i}" for i in range(300)]
+        await asyncio.gather(*(store.change(k, incremented) for k in keys), *(store.first(k) for k in keys))
+        assert [await store.load(k) for k in keys] == [{"n": 1}] * 300
+
+    async def test_documents_keep_json_types(self, store: StateStore) -> None:
+        doc: dict[str, Any] = {"list": [1.5, "x"], "nested": {"k": None, "b": True}}
+        await store.change("dev:types", lambda _d: dict(doc))
+        assert await store.load("dev:types") == doc
+
+
+class TestMemoryStateStore(StateStoreContract):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[StateStore]:
+        memory = MemoryStateStore(TTL_S)
+        yield memory
+        await memory.aclose()
+
+
+@pytest.mark.redis
+class TestRedisStateStore(StateStoreContract):
+    @pytest.fixture
+    async def client(self) -> AsyncIterator[Redis]:
+        client = Redis.from_url(REDIS_TEST_URL)
+        yield client
+        await client.aclose()
+
+    @pytest.fixture
+    def prefix(self) -> str:
+        return f"test:activity:{uuid.uuid4().hex[:8]}:"
+
+    @pytest.fixture
+    async def store(self, client: Redis, prefix: str) -> AsyncIterator[StateStore]:
+        yield RedisStateStore(client, TTL_S, prefix=prefix)
+        keys = [key async for key in client.scan_iter(f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+
+    async def test_state_survives_a_restart_and_is_shared(
+        self, client: Redis, prefix: str, store: StateStore
+    ) -> None:
+        await store.change("dev:a", incremented)
+        await store.first("event:1")
+        other = Redis.from_url(REDIS_TEST_URL)  # another instance of the group, or the process restarted
+        try:
+            again = RedisStateStore(other, TTL_S, prefix=prefix)
+            assert await again.load("dev:a") == {"n": 1}
+            assert not await again.first("event:1")
+        finally:
+            await other.aclose()
+
+    async def test_every_key_expires_with_the_state_ttl(
+        self, client: Redis, prefix: str, store: StateStore
+    ) -> None:
+        await store.change("dev:a", incremented)
+        await store.first("event:1")
+        for key in [key async for key in client.scan_iter(f"{prefix}*")]:
+            assert 0 < await client.ttl(key) <= TTL_S
+
+
+async def test_a_redis_outage_is_state_unavailable() -> None:
+    dead = Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2, socket_timeout=0.2
+    )
+    store = RedisStateStore(dead, TTL_S)
+    try:
+        for attempt in (store.first("m"), store.load("k"), store.change("k", incremented)):
+            with pytest.raises(StateUnavailable):
+                await attempt
+    finally:
+        await dead.aclose()

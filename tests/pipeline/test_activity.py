@@ -1,0 +1,145 @@
+"""The activity state in the running processor: real broker, real Redis state, simulated provider."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+from redis.asyncio import Redis
+
+from consumers.activity.config import ActivityConfig
+from consumers.activity.identity import Pseudonyms
+from consumers.activity.observe import people
+from consumers.activity.store.redis import RedisStateStore
+from consumers.activity.tracker import ActivityTracker
+from consumers.config import Topics
+from gateway.gateway import Gateway
+from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from schemas.envelope import AnalysisResult
+from schemas.events import parse_activity, parse_code_change
+from schemas.request import AnalysisRequest
+from tests.activity.history import by_time, declining, steady
+from tests.conftest import REDIS_TEST_URL
+from tests.pipeline.harness import claude_gateway, commit_event, corpus_examples, processor_config, running
+from tests.plugins.kafka import KafkaBroker, consume_all, produce
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
+RISKS = {"attrition_risk", "burnout_risk", "performance_trajectory"}
+KEY = "a-test-pseudonym-key-of-some-length"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimulatorHandle]:
+    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
+        yield handle
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_TEST_URL)
+    prefix = f"test:activity:{uuid.uuid4().hex[:8]}:"
+    client.prefix = prefix  # type: ignore[attr-defined]
+    yield client
+    keys = [key async for key in client.scan_iter(f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def tracker(redis: Redis, key: str = "") -> ActivityTracker:
+    store = RedisStateStore(redis, 3600, prefix=redis.prefix)  # type: ignore[attr-defined]
+    return ActivityTracker(store, ActivityConfig(), Pseudonyms(key))
+
+
+class Recording:
+    """The real gateway, with every request it is asked for written down."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.requests: list[AnalysisRequest] = []
+
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult[Any]:
+        self.requests.append(request)
+        return await self.gateway.analyze(request)
+
+    def cached(self, request: AnalysisRequest) -> AnalysisResult[Any] | None:
+        self.requests.append(request)
+        return self.gateway.cached(request)
+
+    def cooling_down_for(self) -> float:
+        return self.gateway.cooling_down_for()
+
+
+async def test_the_scripted_history_fires_risks_for_the_declining_developer_only(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, redis: Redis
+) -> None:
+    history = by_time(declining("dora"), steady("stan"))
+    await produce(kafka.bootstrap_servers, topics.backfill_code_changes, history, key=b"octo/app")
+    expected = 3 * len(history)
+    gateway = Recording(claude_gateway(sim))
+    try:
+        async with running(processor_config(kafka.bootstrap_servers, topics), gateway, tracker(redis)):
+            records = await consume_all(kafka.bootstrap_servers, topics.results, expected + 3, timeout_s=60)
+    finally:
+        await gateway.gateway.aclose()
+    by_subject: dict[str, set[str]] = {}
+    for record in records:
+        envelope = orjson.loads(record.value)
+        by_subject.setdefault(envelope["subject"], set()).add(envelope["analysis_type"])
+    assert by_subject["dora"] >= RISKS
+    assert not RISKS & by_subject["stan"]
+    assert "team_health" in by_subject["octo/app"]
+
+
+async def test_no_raw_identity_in_any_request_or_result_with_pseudonyms(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, redis: Redis
+) -> None:
+    examples = [(name, value) for name, value in corpus_examples() if name != "ping"]
+    for name, value in examples:
+        await produce(
+            kafka.bootstrap_servers, topics.activity, [value], headers=[("x-github-event", name.encode())]
+        )
+    commit = commit_event()
+    await produce(kafka.bootstrap_servers, topics.code_changes, [commit], key=b"octo/app")
+    identities = {raw.lower() for raw in _identities(examples, commit) if len(raw) >= 3}
+    recording = Recording(claude_gateway(sim))
+    try:
+        async with running(processor_config(kafka.bootstrap_servers, topics), recording, tracker(redis, KEY)):
+            records = await consume_all(kafka.bootstrap_servers, topics.results, 10, timeout_s=30)
+            records = await _all_results(kafka, topics, len(records))
+    finally:
+        await recording.gateway.aclose()
+    texts = [r.model_dump_json().lower() for r in recording.requests] + [
+        r.value.decode().lower() for r in records
+    ]
+    assert recording.requests and records
+    leaks = {raw for raw in identities for text in texts if _mentions(text, raw)}
+    assert leaks == set()
+    assert any(orjson.loads(r.value)["subject"].startswith("dev_") for r in records)
+
+
+def _identities(examples: list[tuple[str, bytes]], commit: bytes) -> set[str]:
+    found: set[str] = set()
+    events = [parse_activity(value, name, None) for name, value in examples]
+    for person in [p for event in [*events, parse_code_change(commit)] for p in people(event)]:
+        found |= {raw for raw in (person.login, person.email) if raw}
+    return found
+
+
+def _mentions(text: str, raw: str) -> bool:
+    return re.search(rf"(?<![\w.-]){re.escape(raw)}(?![\w-]|\.\w)", text) is not None
+
+
+async def _all_results(kafka: KafkaBroker, topics: Topics, at_least: int) -> list[Any]:
+    records = await consume_all(kafka.bootstrap_servers, topics.results, at_least, timeout_s=30)
+    while True:
+        await asyncio.sleep(1.0)
+        again = await consume_all(kafka.bootstrap_servers, topics.results, len(records), timeout_s=30)
+        if len(again) == len(records):
+            return again
+        records = again

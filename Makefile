@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make test` and (with the stream processor) `make demo`.
+# Two commands on a fresh machine: `make demo` (the whole pipeline, embedded) and `make test`.
 # Each creates the virtual environment and installs what it needs when missing.
 PYTHON ?= python3
 VENV ?= .venv
@@ -40,6 +40,4 @@ clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
 demo: $(STAMP)
-	@echo "== gateway demo (keyless rules provider); the full Kafka pipeline demo is issue 6"
-	$(VENV)/bin/aexy-stream analyze skill_extraction gateway/gateway.py --provider rules --subject aexy-stream
-	$(VENV)/bin/aexy-stream analyze code_complexity gateway/limits/budget.py --provider rules --subject aexy-stream
+	$(VENV)/bin/aexy-stream demo $(DEMO_ARGS)

@@ -7,7 +7,20 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from aexy_stream.cli import analyze, backfill, broker, dlq, ingest, replay, run, schemas, simulate, topics
+from aexy_stream.cli import (
+    analyze,
+    backfill,
+    broker,
+    demo,
+    dlq,
+    ingest,
+    replay,
+    run,
+    schemas,
+    simulate,
+    tail,
+    topics,
+)
 from gateway.logs import JsonFormatter
 
 
@@ -15,7 +28,20 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="aexy-stream", description="LLM analysis of engineering activity")
     root.add_argument("-v", "--verbose", action="store_true", help="log one JSON line per analysis to stderr")
     subcommands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (analyze, run, topics, dlq, broker, simulate, schemas, ingest, backfill, replay):
+    for module in (
+        analyze,
+        run,
+        topics,
+        dlq,
+        broker,
+        simulate,
+        schemas,
+        ingest,
+        backfill,
+        replay,
+        demo,
+        tail,
+    ):
         module.register(subcommands)
     return root
 

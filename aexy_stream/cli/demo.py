@@ -1,0 +1,186 @@
+"""`aexy-stream demo [--repo PATH] [--commits N] [--short]`: the whole pipeline in one command.
+
+Starts the embedded broker (Tansu, in memory, on a free loopback port), creates the topics, runs
+the stream processor in-process (cache in memory, or Redis with REDIS_URL; provider Claude with
+ANTHROPIC_API_KEY, else Ollama if it answers at OLLAMA_BASE_URL, else `rules`), publishes the last
+commits of a repository to the live `code.changes` topic and the bundled webhook examples to
+`github.activity`, and shows the results as they arrive. It ends when every result and dead letter
+the processor wrote has arrived, or on Ctrl-C/SIGTERM, with a summary, and stops the broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from aiokafka.errors import KafkaError
+from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
+from rich.console import Console
+
+from aexy_stream.broker import BrokerStartError, EmbeddedBroker
+from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
+from aexy_stream.demo.cli_support import positive, stop_on_signals
+from aexy_stream.demo.feed import Feed, commit_records, example_names, example_records, last_code_changes
+from aexy_stream.demo.provider import Candidates, ProviderChoice, choose_provider
+from aexy_stream.demo.session import Outcome, Session
+from aexy_stream.demo.view import view_for
+from aexy_stream.settings import Settings, setting_error_line
+from consumers.metrics import ProcessorMetrics
+from consumers.processor import Processor
+from consumers.topics import ensure_topics
+from gateway.metrics import GatewayMetrics
+from producers.git import GitError, repository_name
+from producers.kafka import ProducerConfig, PublishError
+from schemas.events import CodeChangeEvent
+
+DEFAULT_COMMITS = 200
+SHORT_COMMITS = 5
+DEMO_SESSION_TIMEOUT_MS = 2000
+DEMO_HEARTBEAT_MS = 300
+DEMO_SHUTDOWN_GRACE_S = 3.0
+DEMO_RETRY_BACKOFF_S = 2.0
+RECORD_OVERHEAD_BYTES = 64 * 1024
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = subparsers.add_parser(
+        "demo",
+        help="the whole pipeline on an embedded broker: commits and webhook examples in, results live",
+        description=(__doc__ or "").split("\n\n")[1],
+    )
+    cmd.add_argument("--repo", type=Path, default=Path("."), help="git repository (default: the current one)")
+    cmd.add_argument(
+        "--commits",
+        type=positive,
+        help=f"newest commits to analyze (default {DEFAULT_COMMITS}, or {SHORT_COMMITS} with --short)",
+    )
+    cmd.add_argument("--short", action="store_true", help="a handful of commits and webhook examples")
+    cmd.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # no stray lines unless -v
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return fail(setting_error_line(exc), EXIT_USAGE)
+    count = args.commits or (SHORT_COMMITS if args.short else DEFAULT_COMMITS)
+    try:
+        return asyncio.run(demo(settings, args.repo, count, args.short))
+    except GitError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except (BrokerStartError, KafkaError, PublishError, OSError, LookupError, RuntimeError) as exc:
+        return fail(f"demo failed: {type(exc).__name__}: {exc}")
+
+
+async def demo(settings: Settings, repo: Path, count: int, short: bool) -> int:
+    stop = stop_on_signals()
+    console = Console(highlight=False)
+    events = await asyncio.to_thread(last_code_changes, repo, count, settings.backfill_max_patch_bytes)
+    choice = await _choose(settings)
+    feed = _feed(settings, events, short)
+    for line in _intro(settings, choice, repo, len(events), feed):
+        say(console, line)
+    async with EmbeddedBroker() as broker:
+        pid = broker.pid
+        say(console, _broker_line(broker))
+        outcome = await _run(_demo_settings(settings, choice, broker.bootstrap_servers), feed, console, stop)
+    say(console, outcome.summary.line(len(feed.records), outcome.seconds, outcome.interrupted))
+    say(console, f"broker stopped (pid {pid} exited)")
+    return 0
+
+
+async def _run(settings: Settings, feed: Feed, console: Console, stop: asyncio.Event) -> Outcome:
+    await ensure_topics(settings.kafka_bootstrap_servers, topics(settings))
+    registry = CollectorRegistry()
+    gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
+    metrics = ProcessorMetrics(registry)
+    redis = redis_client(settings)
+    activity = build_activity(settings, redis, metrics.activity_errors.inc)
+    processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
+    session = Session(processor, registry, topics(settings), _producer_config(settings))
+    try:
+        with view_for(console) as view:
+            return await session.run(feed, view, stop)
+    finally:
+        await gateway.aclose()
+        if redis is not None:
+            await redis.aclose()
+
+
+async def _choose(settings: Settings) -> ProviderChoice:
+    candidates = Candidates(
+        anthropic_key_set=bool(settings.anthropic_api_key.get_secret_value()),
+        ollama_base_url=settings.ollama_base_url,
+        ollama_model=settings.ollama_model,
+    )
+    async with httpx.AsyncClient() as http:
+        return await choose_provider(candidates, http)
+
+
+def _feed(settings: Settings, events: list[CodeChangeEvent], short: bool) -> Feed:
+    commits = commit_records(events, settings.topic_code_changes, settings.max_event_bytes)
+    examples = example_records(example_names(short), settings.topic_github_activity)
+    return Feed((*commits, *examples))
+
+
+def say(console: Console, line: str) -> None:
+    """One line as it is: no markup, no highlighting, no wrapping (pipes keep whole lines)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _demo_settings(settings: Settings, choice: ProviderChoice, bootstrap_servers: str) -> Settings:
+    """The user's settings, on the demo's broker and provider, with short waits for a short run."""
+    return settings.model_copy(
+        update={
+            "llm_provider": choice.name,
+            "llm_fallback_providers": choice.fallbacks,
+            "kafka_bootstrap_servers": bootstrap_servers,
+            "kafka_group_id": f"aexy-stream-demo-{uuid.uuid4().hex[:8]}",
+            "kafka_session_timeout_ms": DEMO_SESSION_TIMEOUT_MS,
+            "kafka_heartbeat_interval_ms": DEMO_HEARTBEAT_MS,
+            "shutdown_grace_s": min(settings.shutdown_grace_s, DEMO_SHUTDOWN_GRACE_S),
+            "retry_backoff_base_s": min(settings.retry_backoff_base_s, DEMO_RETRY_BACKOFF_S),
+        }
+    )
+
+
+def _producer_config(settings: Settings) -> ProducerConfig:
+    return ProducerConfig(
+        settings.kafka_bootstrap_servers,
+        client_id="aexy-stream-demo",
+        max_request_size=max(settings.max_event_bytes + RECORD_OVERHEAD_BYTES, 1_048_576),
+        linger_ms=5,
+    )
+
+
+def _intro(settings: Settings, choice: ProviderChoice, repo: Path, commits: int, feed: Feed) -> list[str]:
+    webhooks = len(feed.records) - commits
+    return [
+        "aexy-stream demo: the whole pipeline on this machine (Ctrl-C to stop early)",
+        choice.line(),
+        _cache_line(settings),
+        f"input: the newest {commits} commits of {repository_name(repo)} on {settings.topic_code_changes}"
+        f" (live priority) and {webhooks} GitHub webhook examples on {settings.topic_github_activity}",
+    ]
+
+
+def _cache_line(settings: Settings) -> str:
+    if not settings.redis_url:
+        return "cache: in memory (set REDIS_URL to use Redis)"
+    url = urlsplit(settings.redis_url)
+    return f"cache: Redis at {url.hostname}:{url.port or 6379}, memory tier in front"
+
+
+def _broker_line(broker: EmbeddedBroker) -> str:
+    return (
+        f"broker: Tansu on {broker.bootstrap_servers}, pid {broker.pid}, IN MEMORY "
+        "(topics and records are gone when the demo ends)"
+    )

@@ -15,7 +15,7 @@ from consumers.activity.identity import Pseudonyms
 from consumers.activity.store.base import StateStore
 from consumers.activity.store.memory import MemoryStateStore
 from consumers.activity.store.redis import RedisStateStore
-from consumers.activity.tracker import Activity, ActivityTracker, NoActivity
+from consumers.activity.tracker import PREDICTIVE, Activity, ActivityTracker, NoActivity
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
 from gateway.batches import BatchedBackfillLimiter, BatchingClaudeProvider, PriorityRoutingProvider
 from gateway.cache.base import CacheBackend
@@ -248,7 +248,7 @@ def activity_config(s: Settings) -> ActivityConfig:
 def build_activity(s: Settings, redis: Redis | None, on_error: Callable[[], None]) -> Activity:
     """The activity state: in Redis when configured (shared by the group), else in memory."""
     if not s.predictive_analyses_enabled and not s.pseudonymize_developers:
-        return NoActivity()
+        return NoActivity(drop=PREDICTIVE)
     config = activity_config(s)
     store: StateStore = (
         RedisStateStore(redis, config.state_ttl_s)

@@ -13,7 +13,7 @@ One run, one embedded Tansu broker (started here, on a free port), fresh topics 
 3. memory: a backlog produced before the processor starts, then the processor (cached gateway) for a
    fixed time or until done, sampling this process's VmRSS every 0.5 s.
 
-    .venv/bin/python bench/pipeline.py [--quick] [--sim-in-process]
+    .venv/bin/python bench/pipeline.py [--quick] [--sim-in-process] [--default-gc]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
+from aexy_stream import gc_tuning
 from aexy_stream.broker import EmbeddedBroker
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
 from consumers.metrics import ProcessorMetrics
@@ -593,7 +594,7 @@ def summary(cached: dict[str, Any], latency: dict[str, Any], memory: dict[str, A
         print(f"  {name:<28} {value:>8}  {target:<10} {result}")
 
 
-async def run(sizes: Sizes, quick: bool, sim_in_process: bool) -> None:
+async def run(sizes: Sizes, quick: bool, sim_in_process: bool, tune_gc: bool) -> None:
     script_start_mb = rss_mb()
     async with EmbeddedBroker() as broker:
         bootstrap = broker.bootstrap_servers
@@ -603,6 +604,8 @@ async def run(sizes: Sizes, quick: bool, sim_in_process: bool) -> None:
         )
         async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
             gateway = claude_gateway(sim.base_url, cached=True)
+            if tune_gc:
+                gc_tuning.tune()  # as `aexy-stream run` does once started
             try:
                 print(f"\n1. cached path: {sizes.cached_events} events")
                 cached = await cached_path(bootstrap, sim, gateway, sizes)
@@ -625,10 +628,13 @@ def main() -> None:
         action="store_true",
         help="scenario 2: run the 500 ms simulator in this process (default: a separate process)",
     )
+    parser.add_argument(
+        "--default-gc", action="store_true", help="keep CPython's GC settings (aexy-stream run tunes them)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
-    asyncio.run(run(QUICK if args.quick else FULL, args.quick, args.sim_in_process))
+    asyncio.run(run(QUICK if args.quick else FULL, args.quick, args.sim_in_process, not args.default_gc))
     print(f"\ntotal {time.monotonic() - started:.0f} s")
 
 

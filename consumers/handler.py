@@ -84,6 +84,7 @@ class RecordHandler:
             self._count_routed(follow, work)
             deliveries += await self._analyze(follow, work, source, [])
         await acknowledged(deliveries)
+        await self._activity.settled([*requests, *follow])
 
     def park_all(self) -> None:
         """Shutdown: stop the calls in flight; their requests go to the retry topic, due now."""

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from aexy_stream import gc_tuning
 from aexy_stream.cli.backfill import moment
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
@@ -75,6 +76,7 @@ async def replay(settings: Settings, args: argparse.Namespace) -> int:
     processor = Processor(
         config, gateway, metrics, priority="backfill", topics=names, bounds=bounds, activity=activity
     )
+    gc_tuning.tune()
     try:
         await processor.run(_stop_on_signals())
     finally:

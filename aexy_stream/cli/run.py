@@ -9,6 +9,7 @@ import signal
 
 from pydantic import ValidationError
 
+from aexy_stream import gc_tuning
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client
 from aexy_stream.settings import Settings, setting_error_line
@@ -51,6 +52,7 @@ async def serve(settings: Settings) -> None:
             print(
                 f"aexy-stream processor: kafka {settings.kafka_bootstrap_servers}, http :{port}", flush=True
             )
+            gc_tuning.tune()  # start-up is done: what is alive now lives as long as the process
             await processor.run(stop)
     finally:
         await gateway.aclose()

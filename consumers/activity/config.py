@@ -13,6 +13,9 @@ class ActivityConfig:
     """RISK_ANALYSIS_INTERVAL: at most one periodic request per subject and type per interval,
     counted in event time (interval index = event time // interval)."""
     state_ttl_s: int = 90 * 24 * 3600
+    history_days: int = 400
+    """Days of counters kept behind a subject's latest event: features are computed as of each
+    event's own time, so a backfill up to this far behind live events still sees its history."""
     work_hours: tuple[int, int] = (9, 18)
     """Local hours [start, end) that count as working hours."""
     min_previous: float = 2.0

@@ -1,7 +1,8 @@
 """The state documents and how an observation changes them (pure functions on JSON-like dicts).
 
-A document keeps counters per UTC day, trimmed to two windows behind its latest event; lists
-keep their last `KEEP` values. Both stay small whatever the history.
+A document keeps counters per UTC day, trimmed to `history_days` behind its latest event (so a
+backfill that runs while live events arrive still finds its days); lists keep their last `KEEP`
+values. Both stay small whatever the history.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ Doc = dict[str, Any]
 KEEP = 50
 
 
-def record_developer(doc: Doc, obs: Observation, peers: Iterable[str], config: ActivityConfig) -> Doc:
+def record_developer(
+    doc: Doc, obs: Observation, peers: Iterable[str], repository: str, config: ActivityConfig
+) -> Doc:
     _count_day(doc, obs, config)
     day = _day(obs.at)
     known = doc.setdefault("peers", {}).setdefault(day, [])
-    known.extend(p for p in {*peers, f"repo:{obs.repository}"} if p not in known)
+    known.extend(p for p in sorted({*peers, f"repo:{repository}"}) if p not in known)
     _keep(doc, "pr_sizes", obs.size if obs.kind == "pull_request" else None)
     _keep(doc, "turnarounds", obs.turnaround_h)
     return _pruned(doc, config)
@@ -45,11 +48,12 @@ def record_skills(doc: Doc, languages: Iterable[str], frameworks: Iterable[str])
     return doc
 
 
-def mark_emitted(doc: Doc, kind: str, interval: int, snapshot: Any = None) -> Doc:
-    doc.setdefault("emitted", {})[kind] = interval
-    if snapshot is not None:
-        doc.setdefault("snapshots", {})[kind] = snapshot
-    return doc
+def record_peer(doc: Doc, at: datetime, peer: str, config: ActivityConfig) -> Doc:
+    """Someone who worked with this developer (a reviewer of their pull request), on that day."""
+    known = doc.setdefault("peers", {}).setdefault(_day(at), [])
+    if peer not in known:
+        known.append(peer)
+    return _pruned(doc, config)
 
 
 def latest(doc: Doc) -> datetime | None:
@@ -75,13 +79,16 @@ def _count_day(doc: Doc, obs: Observation, config: ActivityConfig) -> None:
 
 
 def _tallies(obs: Observation, config: ActivityConfig) -> list[tuple[str, bool]]:
+    """After hours and weekends are judged on commits alone: only their timestamps carry the
+    author's own offset (GitHub gives every other time in UTC)."""
     start, end = config.work_hours
-    local = obs.at
+    local, timed = obs.at, obs.kind == "commit"
     return [
         (obs.kind, True),
         ("events", True),
-        ("after_hours", not start <= local.hour < end),
-        ("weekend", local.weekday() >= 5),
+        ("timed", timed),
+        ("after_hours", timed and not start <= local.hour < end),
+        ("weekend", timed and local.weekday() >= 5),
     ]
 
 
@@ -96,7 +103,7 @@ def _pruned(doc: Doc, config: ActivityConfig) -> Doc:
     newest = latest(doc)
     if newest is None:
         return doc
-    oldest = _day(newest - timedelta(days=2 * config.window_days))
+    oldest = _day(newest - timedelta(days=max(config.history_days, 2 * config.window_days)))
     for field in ("days", "peers", "developers"):
         if field in doc:
             doc[field] = {day: v for day, v in doc[field].items() if day > oldest}

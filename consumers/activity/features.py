@@ -1,14 +1,15 @@
-"""Rolling features of a developer or a repository, from its document, as of its latest event.
+"""Rolling features of a developer or a repository, from its document, as of a moment in event time.
 
-The current window is the `window_days` up to the latest event (event time, so a backfill sees
-what a live run would have seen); the previous window the same length before it. The names are
+The current window is the `window_days` up to that moment (by default the subject's latest event;
+the processor passes each event's own time, so a backfill sees what a live run would have seen,
+even while live events arrive); the previous window the same length before it. The names are
 the ones the analyses read (see `gateway/providers/rules/activity.py` and `team.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from typing import Any
 
@@ -18,8 +19,9 @@ from consumers.activity.docs import Doc, first, latest
 COUNTED = (("commits", "commit"), ("prs", "pull_request"), ("reviews", "review"))
 
 
-def developer_features(doc: Doc, config: ActivityConfig) -> dict[str, Any]:
-    current, previous = _windows(doc, config)
+def developer_features(doc: Doc, config: ActivityConfig, as_of: datetime | None = None) -> dict[str, Any]:
+    moment = as_of or latest(doc)
+    current, previous = _windows(moment, config)
     days = doc.get("days", {})
     peers = doc.get("peers", {})
     return {
@@ -33,13 +35,14 @@ def developer_features(doc: Doc, config: ActivityConfig) -> dict[str, Any]:
         "languages": _top(doc.get("languages", {})),
         "frameworks": _top(doc.get("frameworks", {})),
         "window_days": config.window_days,
-        "history_days": _history_days(doc),
-        "as_of": _as_of(doc),
+        "history_days": _history_days(doc, moment),
+        "as_of": _iso(moment),
     }
 
 
-def team_features(doc: Doc, config: ActivityConfig) -> dict[str, Any]:
-    current, previous = _windows(doc, config)
+def team_features(doc: Doc, config: ActivityConfig, as_of: datetime | None = None) -> dict[str, Any]:
+    moment = as_of or latest(doc)
+    current, previous = _windows(moment, config)
     days = doc.get("days", {})
     commits = _per_developer(doc.get("developers", {}), current)
     total = sum(commits.values())
@@ -56,15 +59,14 @@ def team_features(doc: Doc, config: ActivityConfig) -> dict[str, Any]:
         "median_pr_size": _median(doc.get("pr_sizes")),
         "review_turnaround_hours": _median(doc.get("turnarounds")),
         "window_days": config.window_days,
-        "as_of": _as_of(doc),
+        "as_of": _iso(moment),
     }
 
 
-def _windows(doc: Doc, config: ActivityConfig) -> tuple[list[str], list[str]]:
-    newest = latest(doc)
-    if newest is None:
+def _windows(moment: datetime | None, config: ActivityConfig) -> tuple[list[str], list[str]]:
+    if moment is None:
         return [], []
-    end = newest.astimezone(UTC).date()
+    end = moment.astimezone(UTC).date()
     span = config.window_days
     current = [(end - timedelta(days=i)).isoformat() for i in range(span)]
     previous = [(end - timedelta(days=span + i)).isoformat() for i in range(span)]
@@ -96,8 +98,9 @@ def _sum(days: Doc, window: list[str], kind: str) -> int:
 
 
 def _share(days: Doc, window: list[str], kind: str) -> float | None:
-    events = _sum(days, window, "events")
-    return round(_sum(days, window, kind) / events, 4) if events else None
+    """Of the commits (the events timed in the author's own offset)."""
+    timed = _sum(days, window, "timed")
+    return round(_sum(days, window, kind) / timed, 4) if timed else None
 
 
 def _longest_streak(active: Iterable[str]) -> int:
@@ -129,10 +132,10 @@ def _top(counts: dict[str, int], limit: int = 10) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit])
 
 
-def _history_days(doc: Doc) -> float:
-    newest, oldest = latest(doc), first(doc)
-    return round((newest - oldest).total_seconds() / 86400, 2) if newest and oldest else 0.0
+def _history_days(doc: Doc, moment: datetime | None) -> float:
+    oldest = first(doc)
+    return round(max((moment - oldest).total_seconds(), 0) / 86400, 2) if moment and oldest else 0.0
 
 
-def _as_of(doc: Doc) -> str:
-    return str(doc.get("latest", ""))
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 _NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[a-z\d](?:[a-z\d-]{0,38}))@users\.noreply\.github\.com$", re.I)
@@ -39,32 +39,60 @@ class Pseudonyms:
         return bool(self._key)
 
     def of(self, identity: str) -> str:
-        if not self._key or not identity:
+        if not self._key or not identity or is_pseudonym(identity):
             return identity
         digest = hmac.new(self._key, identity.strip().lower().encode(), hashlib.sha256).hexdigest()
-        return f"dev_{digest[:20]}"
+        return f"{PREFIX}{digest[:20]}"
 
-    def scrubber(self, identities: Iterable[tuple[str, str]]) -> Scrubber:
-        """Replaces each raw identity (login, email, name) with the pseudonym of its developer."""
-        pairs = {raw: self.of(dev) for raw, dev in identities if raw and len(raw) >= 3} if self._key else {}
-        return Scrubber(pairs)
+    def repository(self, name: str) -> str:
+        """`owner/name` with the owner pseudonymized: an owner may be a person (`alice/dotfiles`)."""
+        owner, slash, rest = name.partition("/")
+        return f"{self.of(owner)}{slash}{rest}" if slash else self.of(name)
+
+    def subject(self, subject: str) -> str:
+        """A request's subject: a repository, or a developer (login or email)."""
+        return self.repository(subject) if "/" in subject else self.of(subject)
+
+
+PREFIX = "dev_"
+
+
+def is_pseudonym(text: str) -> bool:
+    return text.startswith(PREFIX)
+
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[a-z\d-]+(?:\.[a-z\d-]+)+", re.I)
+_MENTION = re.compile(r"(?<![\w@/])@(?P<login>[a-z\d](?:[a-z\d-]{0,38}))(?![\w-])", re.I)
 
 
 class Scrubber:
-    def __init__(self, pairs: Mapping[str, str]) -> None:
-        self._pairs = {raw.lower(): pseudonym for raw, pseudonym in pairs.items()}
+    """Replaces identities in text: first the people the event names (each by the pseudonym of
+    their developer id), then any other email address and @mention (by their own pseudonym).
+    Pseudonyms are left as they are, so scrubbing twice changes nothing."""
+
+    def __init__(self, pairs: Mapping[str, str], pseudonyms: Pseudonyms) -> None:
+        self._pairs = {raw.lower(): pseudonym for raw, pseudonym in pairs.items() if raw}
+        self._pseudonyms = pseudonyms
         ordered = sorted(self._pairs, key=len, reverse=True)
         alternation = "|".join(re.escape(raw) for raw in ordered)
         self._pattern = re.compile(rf"(?<![\w.-])(?:{alternation})(?![\w-]|\.\w)", re.I) if ordered else None
 
     @property
     def empty(self) -> bool:
-        return self._pattern is None
+        return not self._pseudonyms.enabled
 
     def text(self, value: str) -> str:
-        if self._pattern is None:
+        if self.empty:
             return value
-        return self._pattern.sub(lambda m: self._pairs[m.group(0).lower()], value)
+        if self._pattern is not None:
+            value = self._pattern.sub(lambda m: self._pairs[m.group(0).lower()], value)
+        value = _EMAIL.sub(lambda m: self._pseudonyms.of(m.group(0).lower()), value)
+        return _MENTION.sub(lambda m: "@" + self._pseudonyms.of(m["login"].lower()), value)
+
+    def subject(self, subject: str) -> str:
+        """A request's subject, whoever it names: known people as their developer, the rest by
+        `Pseudonyms.subject`."""
+        return self._pseudonyms.subject(self.text(subject)) if not self.empty else subject
 
     def data(self, value: Any) -> Any:
         """Strings anywhere in JSON-like data, keys included."""

@@ -8,10 +8,13 @@ results feed the languages and frameworks, task_signals results ask for task_mat
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
+
+from cachetools import TTLCache
 
 from consumers.activity import docs, features, triggers
 from consumers.activity.config import ActivityConfig
@@ -39,22 +42,55 @@ class Activity(Protocol):
         self, results: Sequence[AnalysisResult[Any]], priority: Priority
     ) -> list[AnalysisRequest]: ...
 
+    async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
+        """These requests' outcomes (results, retry or dead-letter records) are acknowledged by
+        the broker: what the state promised about them can be written down now."""
+        ...
+
+
+PREDICTIVE = frozenset(
+    {
+        *triggers.RISKS,
+        *triggers.PROFILES,
+        AnalysisType.TEAM_HEALTH,
+        AnalysisType.TASK_MATCHING,
+        AnalysisType.LEARNING_PATH,
+    }
+)
+"""The analyses PREDICTIVE_ANALYSES_ENABLED=false turns off, wherever they are asked for."""
+
 
 class NoActivity:
-    """Predictive analyses off and no pseudonyms: the requests as routed, nothing more."""
+    """No activity state and no pseudonyms: the requests as routed, less the dropped types."""
+
+    def __init__(self, drop: Iterable[AnalysisType] = ()) -> None:
+        self._drop = frozenset(drop)
 
     async def on_event(
         self, event: Event | None, requests: Sequence[AnalysisRequest], priority: Priority
     ) -> list[AnalysisRequest]:
-        return list(requests)
+        return [r for r in requests if r.analysis_type not in self._drop]
 
     async def on_results(
         self, results: Sequence[AnalysisResult[Any]], priority: Priority
     ) -> list[AnalysisRequest]:
         return []
 
+    async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
+        return None
+
+
+Settle = Callable[[], Awaitable[object]]
+MAX_PENDING = 100_000
+PENDING_TTL_S = 3600.0
+"""Settlements of requests whose outcome never came (the record failed): forgotten after this."""
+
 
 class ActivityTracker:
+    """Periodic requests are marked as asked only once their outcome is acknowledged (`settled`):
+    a processor killed before that asks again when the event comes back, with the same request id
+    (one per subject, type and interval, so consumers deduplicate); a replay after it asks nothing."""
+
     def __init__(
         self,
         store: StateStore,
@@ -69,21 +105,25 @@ class ActivityTracker:
         self._config = config
         self._pseudonyms = pseudonyms
         self._predictive = predictive
+        self._pending: TTLCache[str, Settle] = TTLCache(MAX_PENDING, PENDING_TTL_S)
+        """request id -> what to write once its outcome is acknowledged."""
 
     async def on_event(
         self, event: Event | None, requests: Sequence[AnalysisRequest], priority: Priority
     ) -> list[AnalysisRequest]:
+        """The requests, pseudonymized when asked to, and the periodic requests now due. Requests
+        with no event (other services', retries) are scrubbed of what identities can be found."""
+        if not self._predictive:
+            requests = [r for r in requests if r.analysis_type not in PREDICTIVE]
         if event is None:
-            return list(requests)
+            return [_scrubbed(r, Scrubber({}, self._pseudonyms)) for r in requests]
         await self._guarded(self._learn_aliases(event), None)
         scrub = await self._scrubber(event)
         routed = [_scrubbed(r, scrub) for r in requests]
         if not self._predictive:
             return routed
-        observed = [
-            await self._guarded(self._observe(obs, scrub, priority), []) for obs in _observations(event)
-        ]
-        return routed + [_scrubbed(r, scrub) for triggered in observed for r in triggered]
+        triggered = [r for obs in _observations(event) for r in await self._observe(obs, priority)]
+        return routed + [_scrubbed(r, scrub) for r in triggered]
 
     async def on_results(
         self, results: Sequence[AnalysisResult[Any]], priority: Priority
@@ -94,6 +134,11 @@ class ActivityTracker:
         for result in results:
             follow += await self._guarded(self._after(result, priority), [])
         return follow
+
+    async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
+        for request in requests:
+            if (settle := self._pending.pop(request.request_id, None)) is not None:
+                await self._guarded(settle(), None)
 
     async def _guarded(self, work: Awaitable[T], fallback: T) -> T:
         """A store outage skips the state update (counted and logged); the record goes on."""
@@ -108,78 +153,121 @@ class ActivityTracker:
 
     async def developer(self, person: Person) -> str:
         """The developer id (pseudonym when on) by the rule in `identity`."""
-        login = person.known_login
-        if login is None and person.email:
-            alias = await self._guarded(self._store.load(f"alias:{person.email.lower()}"), None)
-            login = str(alias["login"]) if alias else None
-        return self._pseudonyms.of(login or (person.email or "").lower())
+        if login := person.known_login:
+            return self._pseudonyms.of(login)
+        email = (person.email or "").strip().lower()
+        if not email:
+            return ""
+        alias = await self._guarded(self._store.load(self._alias_key(email)), None)
+        return str(alias["dev"]) if alias and alias.get("dev") else self._pseudonyms.of(email)
 
     async def _learn_aliases(self, event: Event) -> None:
+        """Written on every sighting: the login an email was last seen with wins, and the alias
+        lives the state TTL after its last sighting."""
         for email, login in aliases(event):
-            if await self._store.first(f"alias:{email}:{login}"):
-                await self._store.change(f"alias:{email}", _alias(login))
+            await self._store.change(
+                self._alias_key(email), functools.partial(_alias, self._pseudonyms.of(login))
+            )
+
+    def _alias_key(self, email: str) -> str:
+        return f"alias:{self._pseudonyms.of(email)}"
 
     async def _scrubber(self, event: Event) -> Scrubber:
         if not self._pseudonyms.enabled:
-            return Scrubber({})
+            return Scrubber({}, self._pseudonyms)
         pairs: list[tuple[str, str]] = []
         for person in people(event):
             dev = await self.developer(person)
             pairs += [(raw, dev) for raw in (person.login, person.email, person.name) if raw]
-        return Scrubber(dict(pairs))
+        if repository := event.repository:
+            owner = repository.partition("/")[0]
+            pairs += [
+                (repository, self._pseudonyms.repository(repository)),
+                (owner, self._pseudonyms.of(owner)),
+            ]
+        return Scrubber(dict(pairs), self._pseudonyms)
+
+    async def _peer(self, peer: str) -> str:
+        return await self.developer(Person(None, peer) if "@" in peer else Person(peer, None))
 
     # -- counting and triggers -------------------------------------------------------------------
 
-    async def _observe(self, obs: Observation, scrub: Scrubber, priority: Priority) -> list[AnalysisRequest]:
-        if not await self._store.first(f"event:{obs.event_id}:{obs.kind}"):
-            return []  # counted before: a replay or a redelivery
-        obs = replace(obs, repository=scrub.text(obs.repository))  # a user's repository names them
+    async def _observe(self, obs: Observation, priority: Priority) -> list[AnalysisRequest]:
+        """Each part counts the event at most once (its marker is written with the change); the
+        periodic requests it claimed are asked again when the same event comes back after a crash."""
         dev = await self.developer(obs.person)
-        peers = [self._pseudonyms.of(p) for p in obs.peers]
-        config = self._config
-        person_doc = await self._store.change(
-            f"dev:{dev}", lambda d: docs.record_developer(d, obs, peers, config)
-        )
-        team_doc = await self._store.change(
-            f"repo:{obs.repository}", lambda d: docs.record_repository(d, obs, dev, config)
-        )
-        return await self._risks(dev, person_doc, priority) + await self._team(
-            obs.repository, team_doc, priority
-        )
+        if not dev:
+            return []
+        marker = f"event:{obs.event_id}:{obs.kind}"
+        made = await self._guarded(self._developer_part(dev, obs, marker, priority), [])
+        made += await self._guarded(self._team_part(dev, obs, marker, priority), [])
+        if obs.kind == "review":
+            await self._guarded(self._reviewed(dev, obs, marker), None)
+        return made
 
-    async def _risks(self, dev: str, doc: docs.Doc, priority: Priority) -> list[AnalysisRequest]:
-        found = features.developer_features(doc, self._config)
-        reasons = triggers.risk_reasons(found, self._config.min_previous)
+    async def _developer_part(
+        self, dev: str, obs: Observation, marker: str, priority: Priority
+    ) -> list[AnalysisRequest]:
+        peers = [await self._peer(p) for p in obs.peers]
+        repository = self._pseudonyms.repository(obs.repository)
+        config = self._config
+        doc, _ = await self._store.change_once(
+            f"dev:{dev}", lambda d: docs.record_developer(d, obs, peers, repository, config), f"{marker}:dev"
+        )
+        found = features.developer_features(doc, config, obs.at)
+        reasons = triggers.risk_reasons(found, config.min_previous)
         if not reasons:
             return []
-        context = {"developer": dev, "trigger": reasons, "window_days": self._config.window_days}
-        return await self._periodic(dev, doc, triggers.RISKS, found, context, priority)
+        context = {"developer": dev, "trigger": reasons, "window_days": config.window_days}
+        return await self._periodic(dev, obs.at, triggers.RISKS, found, context, priority)
 
-    async def _team(self, repository: str, doc: docs.Doc, priority: Priority) -> list[AnalysisRequest]:
-        found = features.team_features(doc, self._config)
-        context = {"repository": repository, "window_days": self._config.window_days}
-        return await self._periodic(repository, doc, (AnalysisType.TEAM_HEALTH,), found, context, priority)
+    async def _team_part(
+        self, dev: str, obs: Observation, marker: str, priority: Priority
+    ) -> list[AnalysisRequest]:
+        repository, config = self._pseudonyms.repository(obs.repository), self._config
+        doc, _ = await self._store.change_once(
+            f"repo:{repository}", lambda d: docs.record_repository(d, obs, dev, config), f"{marker}:repo"
+        )
+        found = features.team_features(doc, config, obs.at)
+        context = {"repository": repository, "window_days": config.window_days}
+        kinds = (AnalysisType.TEAM_HEALTH,)
+        return await self._periodic(repository, obs.at, kinds, found, context, priority)
+
+    async def _reviewed(self, reviewer: str, obs: Observation, marker: str) -> None:
+        """A review widens the pull-request author's collaboration too: the reviewer is their peer."""
+        config = self._config
+        for author in [await self._peer(p) for p in obs.peers]:
+            change = functools.partial(docs.record_peer, at=obs.at, peer=reviewer, config=config)
+            await self._store.change_once(f"dev:{author}", change, f"{marker}:author:{author}")
 
     async def _periodic(
         self,
         subject: str,
-        doc: docs.Doc,
+        at: datetime,
         kinds: Iterable[AnalysisType],
         facts: dict[str, Any],
         context: dict[str, Any],
         priority: Priority,
+        then: Settle | None = None,
     ) -> list[AnalysisRequest]:
-        """One request per kind, if this interval (of the subject's latest event) has none yet."""
-        newest = docs.latest(doc)
-        if newest is None:
-            return []
-        interval = triggers.interval_of(newest, self._config.interval_s)
+        """One request per kind not yet asked in this interval (nor waiting to be settled here);
+        `then` runs too once the request is settled."""
+        interval = triggers.interval_of(at, self._config.interval_s)
         made = []
         for kind in kinds:
-            if await self._store.first(f"emit:{subject}:{kind.value}:{interval}"):
-                context_now = {**context, "as_of": facts.get("as_of"), "interval": interval}
-                made.append(triggers.request(kind, subject, facts, context_now, priority, str(interval)))
+            marker = f"emit:{subject}:{kind.value}:{interval}"
+            context_now = {**context, "as_of": facts.get("as_of"), "interval": interval}
+            request = triggers.request(kind, subject, facts, context_now, priority, str(interval))
+            if request.request_id in self._pending or await self._guarded(self._store.seen(marker), True):
+                continue
+            self._pending[request.request_id] = functools.partial(self._settle, marker, then)
+            made.append(request)
         return made
+
+    async def _settle(self, marker: str, then: Settle | None) -> None:
+        await self._store.first(marker)
+        if then is not None:
+            await then()
 
     # -- results ---------------------------------------------------------------------------------
 
@@ -191,18 +279,27 @@ class ActivityTracker:
         return []
 
     async def _skills(self, result: AnalysisResult[Any], priority: Priority) -> list[AnalysisRequest]:
-        if not result.subject or not await self._store.first(f"skills:{result.request_id}"):
+        """Skills count once per result; profiles are asked when the accumulated skills differ from
+        the last ones asked about (the snapshot is written when the request is settled)."""
+        if not result.subject:
             return []
         dev = await self._subject_developer(result.subject)
         languages = [result.result.language] if result.result.language else []
         frameworks = list(result.result.frameworks)
-        doc = await self._store.change(f"dev:{dev}", lambda d: docs.record_skills(d, languages, frameworks))
+        doc, _ = await self._store.change_once(
+            f"dev:{dev}",
+            lambda d: docs.record_skills(d, languages, frameworks),
+            f"skills:{result.request_id}",
+        )
         found = features.developer_features(doc, self._config)
-        if triggers.skills_of(found) == doc.get("snapshots", {}).get("skills"):
+        skills, at = triggers.skills_of(found), docs.latest(doc)
+        if at is None or skills == doc.get("snapshots", {}).get("skills"):
             return []
-        await self._store.change(f"dev:{dev}", lambda d: _snapshot(d, triggers.skills_of(found)))
         context = {"developer": dev, "trigger": ["skills changed"], "window_days": self._config.window_days}
-        return await self._periodic(dev, doc, triggers.PROFILES, found, context, priority)
+        snapshot = functools.partial(
+            self._store.change, f"dev:{dev}", functools.partial(_snapshot, skills=skills)
+        )
+        return await self._periodic(dev, at, triggers.PROFILES, found, context, priority, snapshot)
 
     async def _subject_developer(self, subject: str) -> str:
         if self._pseudonyms.enabled:
@@ -239,14 +336,14 @@ def _scrubbed(request: AnalysisRequest, scrub: Scrubber) -> AnalysisRequest:
         return request
     return request.model_copy(
         update={
-            "subject": scrub.text(request.subject),
+            "subject": scrub.subject(request.subject),
             "content": scrub.text(request.content),
             "context": scrub.data(request.context),
         }
     )
 
 
-def _snapshot(doc: docs.Doc, skills: list[str]) -> docs.Doc:
+def _snapshot(doc: docs.Doc, *, skills: list[str]) -> docs.Doc:
     doc.setdefault("snapshots", {})["skills"] = skills
     return doc
 
@@ -260,5 +357,5 @@ def _known_developers(team: docs.Doc, config: ActivityConfig) -> list[str]:
     return ranked[: config.max_candidates]
 
 
-def _alias(login: str) -> Callable[[docs.Doc], docs.Doc]:
-    return lambda _doc: {"login": login}
+def _alias(dev: str, _doc: docs.Doc) -> docs.Doc:
+    return {"dev": dev}

@@ -8,7 +8,8 @@
 - task_matching: for every task_signals result, with the repository's known developers.
 
 Intervals are counted in event time: interval index = event time // RISK_ANALYSIS_INTERVAL. Request
-ids derive from subject, type and interval, so a replay asks again with the same ids.
+ids derive from subject, type and interval, so asking twice in one interval (an event that comes
+back before its request was settled) repeats the same id.
 """
 
 from __future__ import annotations
@@ -30,11 +31,6 @@ DROP, RISE, SHARE_RISE, NARROWING = 0.3, 0.5, 0.15, 0.4
 
 def interval_of(at: datetime, interval_s: float) -> int:
     return int(at.timestamp() // interval_s)
-
-
-def due(doc: Mapping[str, Any], kind: str, interval: int) -> bool:
-    last = doc.get("emitted", {}).get(kind)
-    return last is None or interval > int(last)
 
 
 def risk_reasons(features: Mapping[str, Any], min_previous: float) -> list[str]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
 import pytest
 
 from consumers.activity import features
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms
 from consumers.activity.store.memory import MemoryStateStore
-from consumers.activity.tracker import ActivityTracker
-from schemas.events import parse_code_change
+from consumers.activity.tracker import PREDICTIVE, ActivityTracker, NoActivity
+from schemas.events import ActivityEvent, parse_activity, parse_code_change
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 from tests.activity.history import START, by_time, commit, declining, steady
@@ -24,10 +25,14 @@ def tracker(**kw: object) -> ActivityTracker:
     return ActivityTracker(MemoryStateStore(CONFIG.state_ttl_s), CONFIG, Pseudonyms(str(kw.get("key", ""))))
 
 
-async def feed(t: ActivityTracker, events: list[bytes]) -> list[AnalysisRequest]:
+async def feed(t: ActivityTracker, events: list[bytes], settle: bool = True) -> list[AnalysisRequest]:
+    """As the record handler does: each event's requests, settled once published (unless not)."""
     triggered: list[AnalysisRequest] = []
     for value in events:
-        triggered += await t.on_event(parse_code_change(value), [], "backfill")
+        made = await t.on_event(parse_code_change(value), [], "backfill")
+        if settle:
+            await t.settled(made)
+        triggered += made
     return triggered
 
 
@@ -132,3 +137,105 @@ async def test_an_email_only_commit_joins_its_login_once_seen_together() -> None
     doc = await t._store.load("dev:dora")
     assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) == 2
     assert await t._store.load("dev:dora@example.com") is None
+
+
+def review(
+    reviewer: str, author: str, at: str, repository: str = "alice/app", body: str = ""
+) -> ActivityEvent:
+    payload = {
+        "action": "submitted",
+        "review": {"id": 1, "user": {"login": reviewer}, "submitted_at": at, "body": body},
+        "pull_request": {"number": 1, "user": {"login": author}, "created_at": "2026-06-02T10:00:00Z"},
+        "repository": {"full_name": repository, "owner": {"login": repository.partition("/")[0]}},
+        "sender": {"login": reviewer},
+    }
+    return parse_activity(orjson.dumps(payload), "pull_request_review", f"delivery-{reviewer}-{at}")
+
+
+async def test_a_crash_before_settling_asks_again_with_the_same_ids_and_after_it_not() -> None:
+    t = tracker()
+    history = by_time(declining("dora"))
+    unsettled = await feed(t, history[:3], settle=False)  # published, then killed before the ack
+    restarted = ActivityTracker(t._store, CONFIG, Pseudonyms())  # same store, pending work lost
+    again = await feed(restarted, history[:3])
+    assert unsettled and [r.request_id for r in again] == [r.request_id for r in unsettled]
+    assert await feed(restarted, history[:3]) == []  # settled: a replay asks nothing
+    doc = await t._store.load("dev:dora")
+    assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) == 3
+
+
+async def test_one_event_asks_each_periodic_request_once_while_it_waits_to_be_settled() -> None:
+    t = tracker()
+    first = await feed(t, [commit("yuki", START + timedelta(hours=10))], settle=False)
+    second = await feed(t, [commit("yuki", START + timedelta(hours=11), n=1)], settle=False)
+    assert [r.analysis_type for r in first] == [AnalysisType.TEAM_HEALTH] and second == []
+
+
+async def test_a_backfill_running_beside_live_events_builds_its_own_history() -> None:
+    t = tracker()
+    await feed(t, [commit("yuki", START + timedelta(days=500))])  # live, far ahead of the backfill
+    year = [commit("yuki", START + timedelta(days=d, hours=10), n=d) for d in range(0, 300, 3)]
+    team = [r for r in await feed(t, year) if r.analysis_type == AnalysisType.TEAM_HEALTH]
+    assert len(team) == 100  # one per backfilled day: each counted and judged in its own time
+    doc = await t._store.load("dev:yuki")
+    assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) > 60
+
+
+async def test_after_hours_and_weekends_are_judged_on_commits_in_their_own_offset() -> None:
+    t = tracker()
+    late_utc = "2026-06-06T23:30:00Z"  # a Saturday night in UTC: a review's time says nothing local
+    await t.on_event(review("rita", "dora", late_utc, repository="octo/app"), [], "live")
+    at_home = START + timedelta(hours=20)  # Monday 20:00 in Berlin, 19:00 UTC
+    await t.on_event(parse_code_change(commit("rita", at_home)), [], "live")
+    found = features.developer_features(await t._store.load("dev:rita") or {}, CONFIG)
+    assert (found["after_hours_share"], found["weekend_share"]) == (1.0, 0.0)
+    assert found["reviews_per_week_current"] == 0.25
+
+
+async def test_a_reviewer_widens_the_authors_collaboration_too() -> None:
+    t = tracker()
+    await t.on_event(review("rita", "dora", "2026-06-03T10:00:00Z"), [], "live")
+    await t.on_event(review("rita", "dora", "2026-06-03T10:00:00Z"), [], "live")  # redelivered
+    dora = await t._store.load("dev:dora")
+    rita = features.developer_features(await t._store.load("dev:rita") or {}, CONFIG)
+    assert dora is not None and dora["peers"] == {"2026-06-03": ["rita"]}
+    assert rita["collaboration_breadth"] == 2  # dora and the repository
+
+
+async def test_predictive_analyses_off_drops_them_wherever_they_come_from() -> None:
+    asked = [
+        AnalysisRequest(analysis_type=kind, content="{}", subject="dora")
+        for kind in (AnalysisType.LEARNING_PATH, AnalysisType.BURNOUT_RISK, AnalysisType.SKILL_EXTRACTION)
+    ]
+    off = ActivityTracker(MemoryStateStore(60), CONFIG, Pseudonyms("k" * 32), predictive=False)
+    for activity in (NoActivity(drop=PREDICTIVE), off):
+        kept = await activity.on_event(None, asked, "live")
+        assert [r.analysis_type for r in kept] == [AnalysisType.SKILL_EXTRACTION]
+    made = await off.on_event(parse_code_change(commit("dora", START)), [], "live")
+    assert made == []
+    assert [k for k in off._store._docs if k.startswith(("dev:", "repo:"))] == []  # type: ignore[attr-defined]
+    assert [r.analysis_type for r in await NoActivity().on_event(None, asked, "live")] == [
+        r.analysis_type for r in asked
+    ]
+
+
+async def test_pseudonyms_cover_owners_mentions_emails_and_requests_from_elsewhere() -> None:
+    key = "k" * 32
+    t, p = tracker(key=key), Pseudonyms(key)
+    body = "LGTM @carol, and ping carol@corp.example or bob <bob@example.com>"
+    event = review("rita", "dora", "2026-06-03T10:00:00Z", body=body)
+    routed = [AnalysisRequest(analysis_type=AnalysisType.SOFT_SKILLS, content=body, subject="rita",
+                              context={"repository": "alice/app", "author": "rita"})]  # fmt: skip
+    [scrubbed, *triggered] = await t.on_event(event, routed, "live")
+    texts = [r.model_dump_json().lower() for r in (scrubbed, *triggered)]
+    for raw in ("rita", "dora", "carol", "bob@example.com", "alice/"):
+        assert not any(raw in text for text in texts), raw
+    assert scrubbed.context["repository"] == f"{p.of('alice')}/app"
+    assert f"@{p.of('carol')}" in scrubbed.content and p.of("carol@corp.example") in scrubbed.content
+    team = [r for r in triggered if r.analysis_type == AnalysisType.TEAM_HEALTH]
+    assert [r.subject for r in team] == [f"{p.of('alice')}/app"]  # one team, whoever names it
+    other = AnalysisRequest(analysis_type=AnalysisType.LEARNING_PATH, content="for @dora", subject="dora")
+    [theirs] = await t.on_event(None, [other], "live")
+    assert (theirs.subject, theirs.content) == (p.of("dora"), f"for @{p.of('dora')}")
+    assert (await t.on_event(None, [theirs], "live"))[0] == theirs  # scrubbing twice changes nothing
+    assert [k for k in t._store._docs if "alias" in k] == []  # type: ignore[attr-defined]

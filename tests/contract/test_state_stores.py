@@ -34,6 +34,24 @@ class StateStoreContract:
         assert not await store.first("event:1")
         assert await store.first("event:2")
 
+    async def test_seen_looks_without_setting(self, store: StateStore) -> None:
+        assert not await store.seen("emit:dora:team_health:7")
+        assert not await store.seen("emit:dora:team_health:7")
+        assert await store.first("emit:dora:team_health:7")
+        assert await store.seen("emit:dora:team_health:7")
+
+    async def test_change_once_applies_once_per_marker(self, store: StateStore) -> None:
+        assert await store.change_once("dev:a", incremented, "event:1") == ({"n": 1}, True)
+        assert await store.change_once("dev:a", incremented, "event:1") == ({"n": 1}, False)
+        assert await store.change_once("dev:a", incremented, "event:2") == ({"n": 2}, True)
+        assert await store.change_once("dev:b", incremented, "event:1") == ({}, False)  # one marker
+        assert not await store.first("event:2")  # the same markers as `first`
+
+    async def test_concurrent_change_once_counts_each_marker_once(self, store: StateStore) -> None:
+        markers = [f"event:{i % 10}" for i in range(60)]
+        await asyncio.gather(*(store.change_once("dev:busy", incremented, m) for m in markers))
+        assert await store.load("dev:busy") == {"n": 10}
+
     async def test_change_starts_from_an_empty_document(self, store: StateStore) -> None:
         assert await store.load("dev:a") is None
         assert await store.change("dev:a", incremented) == {"n": 1}
@@ -102,6 +120,20 @@ class TestRedisStateStore(StateStoreContract):
         finally:
             await other.aclose()
 
+    async def test_two_instances_count_each_marker_once(
+        self, client: Redis, prefix: str, store: StateStore
+    ) -> None:
+        other = Redis.from_url(REDIS_TEST_URL)
+        try:
+            again = RedisStateStore(other, TTL_S, prefix=prefix)
+            markers = [f"event:{i % 10}" for i in range(40)]
+            await asyncio.gather(
+                *(s.change_once("dev:x", incremented, m) for m in markers for s in (store, again))
+            )
+            assert await store.load("dev:x") == {"n": 10}
+        finally:
+            await other.aclose()
+
     async def test_every_key_expires_with_the_state_ttl(
         self, client: Redis, prefix: str, store: StateStore
     ) -> None:
@@ -117,7 +149,14 @@ async def test_a_redis_outage_is_state_unavailable() -> None:
     )
     store = RedisStateStore(dead, TTL_S)
     try:
-        for attempt in (store.first("m"), store.load("k"), store.change("k", incremented)):
+        attempts = (
+            store.first("m"),
+            store.seen("m"),
+            store.load("k"),
+            store.change("k", incremented),
+            store.change_once("k", incremented, "m"),
+        )
+        for attempt in attempts:
             with pytest.raises(StateUnavailable):
                 await attempt
     finally:

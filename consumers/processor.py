@@ -252,12 +252,15 @@ class Processor:
             await self._bounds.assigned(self._consumer, partitions)
 
     async def revoked(self, partitions: list[TopicPartition]) -> None:
+        """Commit what is finished and forget the partitions; their lag is the new owner's to report,
+        so their series go too (else dashboards summing the lag count them twice after a rebalance)."""
         if self._consumer is not None:
             await commit_finished(self._consumer, self._tracker, partitions)
         self._bounds.revoked(partitions)
         for tp in partitions:
             self._tracker.forget(tp)
             self._paused.discard(tp)
+            self._metrics.lag.remove(tp.topic, str(tp.partition))
 
 
 def _full(pending: int, cap: int, paused: bool) -> bool:

@@ -25,3 +25,9 @@ class Family(Generic[M]):
         if child is None:
             child = self._children[values] = self.metric.labels(*values)
         return child
+
+    def remove(self, *values: str) -> None:
+        """Stop exporting one series (a partition this process no longer owns), and forget its child:
+        a later `labels()` must create a new one, since the removed child is no longer exported."""
+        self._children.pop(values, None)
+        self.metric.remove(*values)

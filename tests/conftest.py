@@ -33,9 +33,9 @@ async def redis_client() -> AsyncIterator[Redis]:
     client = Redis.from_url(REDIS_TEST_URL, decode_responses=False)
     try:
         await client.ping()
-    except OSError as exc:  # pragma: no cover - CI starts Redis in .ci/run
+    except OSError as exc:  # pragma: no cover - `make test` starts Redis (scripts/ensure-redis.sh)
         await client.aclose()
-        pytest.fail(f"Redis is required at {REDIS_TEST_URL} ({exc}); .ci/run starts one")
+        pytest.fail(f"Redis is required at {REDIS_TEST_URL} ({exc}); `make test` starts one")
     await client.flushdb()
     yield client
     await client.flushdb()

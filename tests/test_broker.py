@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -193,7 +194,8 @@ async def finish(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_broker_command_warns_it_is_in_memory_and_stops_on_sigterm() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+async def test_broker_command_warns_it_is_in_memory_and_stops_on_a_signal(stop_signal: int) -> None:
     port = free_port()
     process = await aexy_stream("broker", "--port", str(port))
     try:
@@ -203,12 +205,53 @@ async def test_broker_command_warns_it_is_in_memory_and_stops_on_sigterm() -> No
         assert "IN-MEMORY" in first_line and "lost when it stops" in first_line
         assert await topic_partitions(f"127.0.0.1:{port}") == {}  # it really serves Kafka
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop_signal)
         code, _, err = await finish(process)
 
     assert code == 0, err
     assert err == ""
     assert not accepts_connections(port)  # the Tansu child went with it
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of the live processes whose parent is `pid` (from /proc/PID/stat)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+            if int(parent) == pid and state != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` exists and is no zombie (a killed orphan waits to be reaped by its new parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal and /proc are Linux's")
+def test_a_killed_broker_command_takes_tansu_with_it() -> None:
+    """SIGKILL runs no handler and no finalizer: the kernel stops Tansu (PR_SET_PDEATHSIG)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    command = [sys.executable, "-m", "aexy_stream.cli.main", "broker", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env) as process:
+        assert process.stdout is not None
+        assert "listening on" in process.stdout.readline().decode()
+        (tansu,) = children_of(process.pid)
+        assert accepts_connections(port)
+
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 5
+        while (running(tansu) or accepts_connections(port)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert not running(tansu)
+    assert not accepts_connections(port)
 
 
 async def test_broker_command_on_a_taken_port_exits_1_with_one_line(broker: EmbeddedBroker) -> None:

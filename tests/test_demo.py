@@ -167,6 +167,27 @@ async def test_ctrl_c_with_calls_in_flight_exits_cleanly_and_stops_the_broker(tm
     assert "Traceback" not in err
 
 
+STOPPED_BY_SIGHUP = """
+import asyncio, os, signal
+from aexy_stream.demo.cli_support import stop_on_signals
+
+async def main() -> None:
+    stop = stop_on_signals()
+    os.kill(os.getpid(), signal.SIGHUP)
+    await asyncio.wait_for(stop.wait(), timeout=5)
+    print("stopped")
+
+asyncio.run(main())
+"""
+
+
+def test_a_closed_terminal_stops_the_demo_as_ctrl_c_does() -> None:
+    """SIGHUP sets the stop event (in a process of its own: unhandled, SIGHUP would end it at once)."""
+    command = [sys.executable, "-c", STOPPED_BY_SIGHUP]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    assert (done.returncode, done.stdout) == (0, "stopped\n"), done.stderr
+
+
 async def test_a_path_that_is_no_repository_is_one_line_and_exit_2(tmp_path: Path) -> None:
     process = await start_demo(tmp_path, "--repo", str(tmp_path), OLLAMA_BASE_URL=closed_port_url())
     lines: list[str] = []
@@ -175,6 +196,23 @@ async def test_a_path_that_is_no_repository_is_one_line_and_exit_2(tmp_path: Pat
     assert code == 2
     assert err.startswith("aexy-stream: git ") and len(err.strip().splitlines()) == 1, err
     assert not any(line.startswith("broker:") for line in lines)  # nothing was started
+
+
+async def test_outside_a_repository_by_default_it_says_so_and_runs_the_examples(tmp_path: Path) -> None:
+    """`make demo` in an unpacked archive: no `--repo`, and the current directory is no repository."""
+    process = await start_demo(
+        tmp_path, "--short", OLLAMA_BASE_URL=closed_port_url(), GIT_CEILING_DIRECTORIES=str(tmp_path.parent)
+    )
+    lines: list[str] = []
+    code, err = await finish(process, lines)
+
+    assert code == 0, err
+    examples = f"input: {len(SHORT_EXAMPLES)} GitHub webhook examples on github.activity only; no commits"
+    assert lines[3].startswith(examples) and "not a git repository" in lines[3], lines[3]
+    done = summary(lines)
+    assert (done[1], int(done[2]), int(done[3])) == ("done in", len(SHORT_EXAMPLES), len(SHORT_EXAMPLES))
+    assert results(lines) and all(m[1] != AUTHOR for m in results(lines))
+    assert gone(*broker_of(lines))
 
 
 # -- what it publishes ----------------------------------------------------------------------------

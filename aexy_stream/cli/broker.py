@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ from aexy_stream.broker import BrokerStartError, EmbeddedBroker
 from aexy_stream.cli.errors import fail
 
 DEFAULT_PORT = 9092
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if sys.platform != "win32" else ())
+"""Ctrl-C, a service manager's stop, the terminal closing: each stops Tansu (its own session gets none)."""
 _WATCH_INTERVAL_S = 0.5
 
 
@@ -32,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM (exit 0); exit 1 if it cannot start or dies on its own."""
+    """Serve until SIGINT/SIGTERM/SIGHUP (exit 0); exit 1 if it cannot start or dies on its own."""
     broker = EmbeddedBroker(args.port, log_path=args.log_file)
     stop = threading.Event()
     with _stopping_on_signals(stop):

@@ -3,8 +3,9 @@
 Starts the embedded broker (Tansu, in memory, on a free loopback port), creates the topics, runs
 the stream processor in-process (cache in memory, or Redis with REDIS_URL; provider Claude with
 ANTHROPIC_API_KEY, else Ollama if it answers at OLLAMA_BASE_URL, else `rules`), publishes the last
-commits of a repository to the live `code.changes` topic and the bundled webhook examples to
-`github.activity`, and shows the results as they arrive. It ends when every result and dead letter
+commits of a repository (by default the current directory; if that is none, no commits) to the live
+`code.changes` topic and the bundled webhook examples to `github.activity`, and shows the results as
+they arrive. It ends when every result and dead letter
 the processor wrote has arrived, or on Ctrl-C/SIGTERM, with a summary, and stops the broker.
 """
 
@@ -27,7 +28,7 @@ from aexy_stream.broker import BrokerStartError, EmbeddedBroker
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
 from aexy_stream.demo.cli_support import positive, stop_on_signals
-from aexy_stream.demo.feed import Feed, commit_records, example_names, example_records, last_code_changes
+from aexy_stream.demo.feed import Commits, Feed, commit_records, example_names, example_records, read_commits
 from aexy_stream.demo.provider import Candidates, ProviderChoice, choose_provider
 from aexy_stream.demo.session import Outcome, Session
 from aexy_stream.demo.view import view_for
@@ -36,7 +37,7 @@ from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
 from consumers.topics import ensure_topics
 from gateway.metrics import GatewayMetrics
-from producers.git import GitError, repository_name
+from producers.git import GitError
 from producers.kafka import ProducerConfig, PublishError
 from schemas.events import CodeChangeEvent
 
@@ -55,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the whole pipeline on an embedded broker: commits and webhook examples in, results live",
         description=(__doc__ or "").split("\n\n")[1],
     )
-    cmd.add_argument("--repo", type=Path, default=Path("."), help="git repository (default: the current one)")
+    cmd.add_argument(
+        "--repo",
+        type=Path,
+        help="git repository (default: the current directory; if it is none, the webhook examples only)",
+    )
     cmd.add_argument(
         "--commits",
         type=positive,
@@ -80,13 +85,13 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"demo failed: {type(exc).__name__}: {exc}")
 
 
-async def demo(settings: Settings, repo: Path, count: int, short: bool) -> int:
+async def demo(settings: Settings, repo: Path | None, count: int, short: bool) -> int:
     stop = stop_on_signals()
     console = Console(highlight=False)
-    events = await asyncio.to_thread(last_code_changes, repo, count, settings.backfill_max_patch_bytes)
+    commits = await asyncio.to_thread(read_commits, repo, count, settings.backfill_max_patch_bytes)
     choice = await _choose(settings)
-    feed = _feed(settings, events, short)
-    for line in _intro(settings, choice, repo, len(events), feed):
+    feed = _feed(settings, commits.events, short)
+    for line in _intro(settings, choice, commits, feed):
         say(console, line)
     async with EmbeddedBroker() as broker:
         pid = broker.pid
@@ -161,15 +166,28 @@ def _producer_config(settings: Settings) -> ProducerConfig:
     )
 
 
-def _intro(settings: Settings, choice: ProviderChoice, repo: Path, commits: int, feed: Feed) -> list[str]:
-    webhooks = len(feed.records) - commits
+def _intro(settings: Settings, choice: ProviderChoice, commits: Commits, feed: Feed) -> list[str]:
     return [
         "aexy-stream demo: the whole pipeline on this machine (Ctrl-C to stop early)",
         choice.line(),
         _cache_line(settings),
-        f"input: the newest {commits} commits of {repository_name(repo)} on {settings.topic_code_changes}"
-        f" (live priority) and {webhooks} GitHub webhook examples on {settings.topic_github_activity}",
+        _input_line(settings, commits, feed),
     ]
+
+
+def _input_line(settings: Settings, commits: Commits, feed: Feed) -> str:
+    count = len(commits.events)
+    topic = settings.topic_github_activity
+    webhooks = f"{feed.per_topic().get(topic, 0)} GitHub webhook examples on {topic}"
+    if commits.unreadable:
+        return (
+            f"input: {webhooks} only; no commits, as git cannot read them in the current directory "
+            f"({commits.unreadable}); --repo PATH names a repository"
+        )
+    return (
+        f"input: the newest {count} commits of {commits.repository} on {settings.topic_code_changes}"
+        f" (live priority) and {webhooks}"
+    )
 
 
 def _cache_line(settings: Settings) -> str:

@@ -16,9 +16,13 @@ def positive(text: str) -> int:
 
 
 def stop_on_signals() -> asyncio.Event:
-    """An event set by SIGINT (Ctrl-C) or SIGTERM; call it inside the running loop."""
+    """An event set by SIGINT (Ctrl-C), SIGTERM or SIGHUP; call it inside the running loop.
+
+    SIGHUP (the terminal closed, an ssh session dropped) would otherwise end the process at once,
+    without the summary and without stopping the broker, which runs in a session of its own.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     return stop

@@ -21,7 +21,7 @@ import orjson
 
 from consumers.headers import GITHUB_DELIVERY, GITHUB_EVENT
 from producers.backfill.records import code_change_record
-from producers.git import GitRange, iter_code_changes
+from producers.git import GitError, GitRange, iter_code_changes, repository_name
 from producers.git.command import run_git
 from producers.kafka import Record
 from producers.webhook.records import partition_key
@@ -38,6 +38,31 @@ class Feed:
 
     def per_topic(self) -> dict[str, int]:
         return dict(Counter(record.topic for record in self.records))
+
+
+@dataclass(frozen=True, slots=True)
+class Commits:
+    """The commits the demo publishes and the repository's name, or why the default one was unreadable."""
+
+    events: list[CodeChangeEvent]
+    repository: str = ""
+    unreadable: str = ""
+
+
+def read_commits(repo: Path | None, count: int, max_patch_bytes: int) -> Commits:
+    """The newest `count` commits of `repo`, which must be a repository with commits (else GitError).
+
+    Without `repo`, those of the current directory. It may be no repository at all (`make demo` in an
+    unpacked archive, a container, a machine without git): then there are no commits, and the reason,
+    because the webhook examples show the pipeline just as well.
+    """
+    path = repo if repo is not None else Path(".")
+    try:
+        return Commits(last_code_changes(path, count, max_patch_bytes), repository_name(path))
+    except GitError as exc:
+        if repo is not None:
+            raise
+        return Commits([], unreadable=str(exc))
 
 
 def last_code_changes(path: Path, count: int, max_patch_bytes: int) -> list[CodeChangeEvent]:

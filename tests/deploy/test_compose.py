@@ -155,6 +155,26 @@ def test_switching_to_claude_and_another_model_reaches_every_service(tmp_path: P
         assert services[name]["environment"]["OLLAMA_MODEL"] == "qwen2.5:0.5b"
 
 
+CREDENTIALS = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN")
+
+
+def credentials(services: dict[str, Any], name: str) -> dict[str, str]:
+    return {key: services[name]["environment"][key] for key in CREDENTIALS}
+
+
+def test_credentials_exported_in_the_shell_reach_every_app_service(tmp_path: Path) -> None:
+    """Not only from `.env` (the env_file): `ANTHROPIC_API_KEY=... docker compose up` works too."""
+    exported = {"ANTHROPIC_API_KEY": "sk-ant-from-shell", "GITHUB_TOKEN": "ghp_from_shell"}
+    services = compose_config(tmp_path, **exported)["services"]
+    for name in APP_SERVICES:
+        assert credentials(services, name) == exported, name
+
+
+def test_credentials_are_empty_when_not_set(services: dict[str, Any]) -> None:
+    for name in APP_SERVICES:
+        assert credentials(services, name) == dict.fromkeys(CREDENTIALS, ""), name
+
+
 def test_processor_stop_grace_exceeds_its_shutdown_grace(services: dict[str, Any]) -> None:
     processor = services["processor"]
     stop_grace = float(processor["stop_grace_period"].removesuffix("s"))

@@ -130,7 +130,7 @@ def test_builtin_objects_validate_against_the_kubernetes_schemas(
 
 def test_strict_validation_rejects_an_unknown_field(rendered: list[dict[str, Any]]) -> None:
     deployment = copy.deepcopy(find(rendered, "Deployment", "aexy-stream-processor"))
-    deployment["spec"]["replica"] = deployment["spec"].pop("replicas")
+    deployment["spec"]["replica"] = 2
     with pytest.raises(K8sValidationError, match="replica"):
         validate(deployment, latest_version(), strict=True)
 
@@ -176,12 +176,14 @@ def test_secret_keeps_the_credentials_out_of_the_config_map(sources: list[dict[s
     assert not credentials & set(config)
 
 
-def test_processor_replicas_never_exceed_the_partitions(sources: list[dict[str, Any]]) -> None:
+def test_keda_alone_sets_the_processor_replicas_within_the_partitions(sources: list[dict[str, Any]]) -> None:
+    """A `replicas` in the Deployment would reset KEDA's count on every `kubectl apply -k`."""
     partitions = int(settings_data(sources)["TOPIC_PARTITIONS"])
     processor = find(sources, "Deployment", "aexy-stream-processor")
     scaled = find(sources, "ScaledObject", "aexy-stream-processor")["spec"]
-    assert 1 <= processor["spec"]["replicas"] <= partitions
-    assert scaled["minReplicaCount"] <= scaled["maxReplicaCount"] <= partitions
+    assert "replicas" not in processor["spec"]
+    assert scaled["scaleTargetRef"]["name"] == processor["metadata"]["name"]
+    assert 1 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"] <= partitions
 
 
 def test_termination_grace_covers_the_shutdown_sequence(sources: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ count for their authors. Nothing of the content is kept: kinds, times, sizes and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -72,24 +73,48 @@ def aliases(event: CodeChangeEvent | ActivityEvent) -> list[tuple[str, str]]:
 
 
 def _made(event: ActivityEvent, at: datetime) -> Observation | None:
-    kind, action = event.event_type, event.action
-    pr, review, comment, issue = event.pull_request, event.review, event.comment, event.issue
-    if kind == "pull_request" and action == "opened" and pr is not None:
-        size = (pr.additions or 0) + (pr.deletions or 0)
-        return _observed(event, pr.author, "pull_request", pr.created_at or at, size=size)
-    if kind == "pull_request_review" and action == "submitted" and review is not None:
-        started = pr.created_at if pr is not None else None
-        turnaround = (review.submitted_at or at) - started if started else None
-        hours = turnaround.total_seconds() / 3600 if turnaround is not None else None
-        peers = (pr.author.lower(),) if pr is not None and pr.author else ()
-        return _observed(
-            event, review.author, "review", review.submitted_at or at, turnaround_h=hours, peers=peers
-        )
-    if kind in ("issue_comment", "pull_request_review_comment", "commit_comment") and action == "created":
-        return _observed(event, comment.author if comment else "", "comment", at, peers=_issue_peer(event))
-    if kind == "issues" and action == "opened" and issue is not None:
-        return _observed(event, issue.author, "issue", at)
-    return None
+    observe = _OBSERVERS.get((event.event_type, event.action))
+    return observe(event, at) if observe is not None else None
+
+
+def _pull_request(event: ActivityEvent, at: datetime) -> Observation | None:
+    pr = event.pull_request
+    if pr is None:
+        return None
+    size = (pr.additions or 0) + (pr.deletions or 0)
+    return _observed(event, pr.author, "pull_request", pr.created_at or at, size=size)
+
+
+def _review(event: ActivityEvent, at: datetime) -> Observation | None:
+    """The reviewer's, with the turnaround since the pull request was opened."""
+    pr, review = event.pull_request, event.review
+    if review is None:
+        return None
+    submitted = review.submitted_at or at
+    started = pr.created_at if pr is not None else None
+    hours = (submitted - started).total_seconds() / 3600 if started else None
+    peers = (pr.author.lower(),) if pr is not None and pr.author else ()
+    return _observed(event, review.author, "review", submitted, turnaround_h=hours, peers=peers)
+
+
+def _comment(event: ActivityEvent, at: datetime) -> Observation | None:
+    author = event.comment.author if event.comment else ""
+    return _observed(event, author, "comment", at, peers=_issue_peer(event))
+
+
+def _issue(event: ActivityEvent, at: datetime) -> Observation | None:
+    return _observed(event, event.issue.author, "issue", at) if event.issue is not None else None
+
+
+_OBSERVERS: dict[tuple[str, str], Callable[[ActivityEvent, datetime], Observation | None]] = {
+    ("pull_request", "opened"): _pull_request,
+    ("pull_request_review", "submitted"): _review,
+    ("issue_comment", "created"): _comment,
+    ("pull_request_review_comment", "created"): _comment,
+    ("commit_comment", "created"): _comment,
+    ("issues", "opened"): _issue,
+}
+"""What each (event, action) counts as; any other event counts nothing."""
 
 
 def _observed(

@@ -21,7 +21,7 @@ COUNTED = {
 
 @pytest.mark.parametrize(("name", "expected"), COUNTED.items())
 def test_each_example_counts_as_its_kind_for_its_author(name: str, expected: tuple[str, str] | None) -> None:
-    event = parse_activity((EXAMPLES / f"{name}.json").read_bytes(), name.split(".")[0], "d-1")
+    event = parse_activity((EXAMPLES / f"{name}.json").read_bytes(), name.partition(".")[0], "d-1")
     observed = of_activity(event)
     if expected is None:
         assert observed == []

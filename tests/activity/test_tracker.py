@@ -2,27 +2,57 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import orjson
 import pytest
+from redis.asyncio import Redis
 
 from consumers.activity import features
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms
+from consumers.activity.store.base import StateStore
 from consumers.activity.store.memory import MemoryStateStore
+from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import PREDICTIVE, ActivityTracker, NoActivity
 from schemas.events import ActivityEvent, parse_activity, parse_code_change
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 from tests.activity.history import START, by_time, commit, declining, steady
+from tests.conftest import REDIS_TEST_URL
 
 RISKS = {"attrition_risk", "burnout_risk", "performance_trajectory"}
 CONFIG = ActivityConfig()
 
 
-def tracker(**kw: object) -> ActivityTracker:
-    return ActivityTracker(MemoryStateStore(CONFIG.state_ttl_s), CONFIG, Pseudonyms(str(kw.get("key", ""))))
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
+    """Every scenario against both stores: process memory, and a real Redis."""
+    if request.param == "memory":
+        yield MemoryStateStore(CONFIG.state_ttl_s)
+        return
+    client, prefix = Redis.from_url(REDIS_TEST_URL), f"test:tracker:{uuid.uuid4().hex[:8]}:"
+    yield RedisStateStore(client, CONFIG.state_ttl_s, prefix=prefix)
+    names = [name async for name in client.scan_iter(f"{prefix}*")]
+    if names:
+        await client.delete(*names)
+    await client.aclose()
+
+
+async def documents(store: StateStore) -> list[str]:
+    """The keys of the documents a store holds (markers left out)."""
+    if isinstance(store, MemoryStateStore):
+        return list(store._docs)
+    assert isinstance(store, RedisStateStore)
+    pattern = f"{store._prefix}doc:*"
+    return [name.decode().split(":doc:", 1)[1] async for name in store._client.scan_iter(pattern)]
+
+
+def tracker(store: StateStore, key: str = "", **kw: Any) -> ActivityTracker:
+    return ActivityTracker(store, kw.pop("config", CONFIG), Pseudonyms(key), **kw)
 
 
 async def feed(t: ActivityTracker, events: list[bytes], settle: bool = True) -> list[AnalysisRequest]:
@@ -40,8 +70,8 @@ def of(requests: list[AnalysisRequest], subject: str) -> list[str]:
     return [r.analysis_type.value for r in requests if r.subject == subject]
 
 
-async def test_a_declining_developer_fires_the_risks_and_a_steady_one_does_not() -> None:
-    t = tracker()
+async def test_a_declining_developer_fires_the_risks_and_a_steady_one_does_not(store: StateStore) -> None:
+    t = tracker(store)
     triggered = await feed(t, by_time(declining("dora"), steady("stan")))
 
     assert set(of(triggered, "dora")) == RISKS
@@ -52,10 +82,9 @@ async def test_a_declining_developer_fires_the_risks_and_a_steady_one_does_not()
     assert any("commits/week" in reason for reason in dora.context["trigger"])
 
 
-async def test_the_features_of_the_scripted_history() -> None:
-    t = tracker()
+async def test_the_features_of_the_scripted_history(store: StateStore) -> None:
+    t = tracker(store)
     await feed(t, by_time(declining("dora"), steady("stan")))
-    store = t._store
     dora = features.developer_features(await store.load("dev:dora") or {}, CONFIG)
     stan = features.developer_features(await store.load("dev:stan") or {}, CONFIG)
 
@@ -69,19 +98,19 @@ async def test_the_features_of_the_scripted_history() -> None:
     assert stan["collaboration_breadth"] == 1  # one repository, no co-authors
 
 
-async def test_replaying_the_same_events_counts_nothing_twice() -> None:
-    t = tracker()
+async def test_replaying_the_same_events_counts_nothing_twice(store: StateStore) -> None:
+    t = tracker(store)
     history = by_time(declining("dora"))
     first = await feed(t, history)
-    doc = await t._store.load("dev:dora")
+    doc = await store.load("dev:dora")
     again = await feed(t, history)
     assert again == []
-    assert await t._store.load("dev:dora") == doc
+    assert await store.load("dev:dora") == doc
     assert first
 
 
-async def test_exactly_one_team_health_per_interval_over_a_year_in_event_time() -> None:
-    t = tracker()
+async def test_exactly_one_team_health_per_interval_over_a_year_in_event_time(store: StateStore) -> None:
+    t = tracker(store)
     days = 365
     events = [
         commit("yuki", START + timedelta(days=d, hours=h), n=d * 10 + h) for d in range(days) for h in (9, 15)
@@ -95,8 +124,8 @@ async def test_exactly_one_team_health_per_interval_over_a_year_in_event_time() 
         assert len(per) == len(set(per))  # never twice in one interval
 
 
-async def test_an_interval_of_a_week_asks_weekly() -> None:
-    t = ActivityTracker(MemoryStateStore(3600), ActivityConfig(interval_s=7 * 86400), Pseudonyms())
+async def test_an_interval_of_a_week_asks_weekly(store: StateStore) -> None:
+    t = tracker(store, config=ActivityConfig(interval_s=7 * 86400))
     times = [START + timedelta(days=d, hours=10) for d in range(70)]
     team = [
         r
@@ -107,8 +136,8 @@ async def test_an_interval_of_a_week_asks_weekly() -> None:
     assert len(team) == len(weeks) == 11
 
 
-async def test_pseudonyms_replace_every_identity_in_requests() -> None:
-    t = tracker(key="k" * 32)
+async def test_pseudonyms_replace_every_identity_in_requests(store: StateStore) -> None:
+    t = tracker(store, key="k" * 32)
     event = parse_code_change(commit("dora", START))
     routed = [
         AnalysisRequest(
@@ -124,19 +153,22 @@ async def test_pseudonyms_replace_every_identity_in_requests() -> None:
     pseudonym = Pseudonyms("k" * 32).of("dora")
     assert scrubbed.subject == pseudonym and pseudonym in scrubbed.content
     assert all("dora" not in r.model_dump_json().lower() for r in triggered)
-    assert await t._store.load(f"dev:{pseudonym}") is not None  # the state is keyed by pseudonym
-    assert await t._store.load("dev:dora") is None
+    assert await store.load(f"dev:{pseudonym}") is not None  # the state is keyed by pseudonym
+    assert await store.load("dev:dora") is None
+    keys = await documents(store)
+    assert f"alias:{Pseudonyms('k' * 32).of('dora@example.com')}" in keys  # the alias key is hashed too
+    assert not any("dora" in k or "example.com" in k for k in keys)
 
 
-async def test_an_email_only_commit_joins_its_login_once_seen_together() -> None:
-    t = tracker()
+async def test_an_email_only_commit_joins_its_login_once_seen_together(store: StateStore) -> None:
+    t = tracker(store)
     await feed(t, [commit("dora", START)])  # author with login and email: alias learned
     anonymous = parse_code_change(commit("dora", START + timedelta(hours=1), n=1))
     anonymous = anonymous.model_copy(update={"author": anonymous.author.model_copy(update={"login": None})})
     await t.on_event(anonymous, [], "live")
-    doc = await t._store.load("dev:dora")
+    doc = await store.load("dev:dora")
     assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) == 2
-    assert await t._store.load("dev:dora@example.com") is None
+    assert await store.load("dev:dora@example.com") is None
 
 
 def review(
@@ -152,76 +184,80 @@ def review(
     return parse_activity(orjson.dumps(payload), "pull_request_review", f"delivery-{reviewer}-{at}")
 
 
-async def test_a_crash_before_settling_asks_again_with_the_same_ids_and_after_it_not() -> None:
-    t = tracker()
+async def test_a_crash_before_settling_asks_again_with_the_same_ids_and_after_it_not(
+    store: StateStore,
+) -> None:
+    t = tracker(store)
     history = by_time(declining("dora"))
     unsettled = await feed(t, history[:3], settle=False)  # published, then killed before the ack
-    restarted = ActivityTracker(t._store, CONFIG, Pseudonyms())  # same store, pending work lost
+    restarted = tracker(store)  # same store, pending work lost
     again = await feed(restarted, history[:3])
     assert unsettled and [r.request_id for r in again] == [r.request_id for r in unsettled]
     assert await feed(restarted, history[:3]) == []  # settled: a replay asks nothing
-    doc = await t._store.load("dev:dora")
+    doc = await store.load("dev:dora")
     assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) == 3
 
 
-async def test_one_event_asks_each_periodic_request_once_while_it_waits_to_be_settled() -> None:
-    t = tracker()
+async def test_one_event_asks_each_periodic_request_once_while_it_waits_to_be_settled(
+    store: StateStore,
+) -> None:
+    t = tracker(store)
     first = await feed(t, [commit("yuki", START + timedelta(hours=10))], settle=False)
     second = await feed(t, [commit("yuki", START + timedelta(hours=11), n=1)], settle=False)
     assert [r.analysis_type for r in first] == [AnalysisType.TEAM_HEALTH] and second == []
 
 
-async def test_a_backfill_running_beside_live_events_builds_its_own_history() -> None:
-    t = tracker()
+async def test_a_backfill_running_beside_live_events_builds_its_own_history(store: StateStore) -> None:
+    t = tracker(store)
     await feed(t, [commit("yuki", START + timedelta(days=500))])  # live, far ahead of the backfill
     year = [commit("yuki", START + timedelta(days=d, hours=10), n=d) for d in range(0, 300, 3)]
     team = [r for r in await feed(t, year) if r.analysis_type == AnalysisType.TEAM_HEALTH]
     assert len(team) == 100  # one per backfilled day: each counted and judged in its own time
-    doc = await t._store.load("dev:yuki")
+    doc = await store.load("dev:yuki")
     assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) > 60
 
 
-async def test_after_hours_and_weekends_are_judged_on_commits_in_their_own_offset() -> None:
-    t = tracker()
+async def test_after_hours_and_weekends_are_judged_on_commits_in_their_own_offset(store: StateStore) -> None:
+    t = tracker(store)
     late_utc = "2026-06-06T23:30:00Z"  # a Saturday night in UTC: a review's time says nothing local
     await t.on_event(review("rita", "dora", late_utc, repository="octo/app"), [], "live")
     at_home = START + timedelta(hours=20)  # Monday 20:00 in Berlin, 19:00 UTC
     await t.on_event(parse_code_change(commit("rita", at_home)), [], "live")
-    found = features.developer_features(await t._store.load("dev:rita") or {}, CONFIG)
+    found = features.developer_features(await store.load("dev:rita") or {}, CONFIG)
     assert (found["after_hours_share"], found["weekend_share"]) == (1.0, 0.0)
     assert found["reviews_per_week_current"] == 0.25
 
 
-async def test_a_reviewer_widens_the_authors_collaboration_too() -> None:
-    t = tracker()
+async def test_a_reviewer_widens_the_authors_collaboration_too(store: StateStore) -> None:
+    t = tracker(store)
     await t.on_event(review("rita", "dora", "2026-06-03T10:00:00Z"), [], "live")
     await t.on_event(review("rita", "dora", "2026-06-03T10:00:00Z"), [], "live")  # redelivered
-    dora = await t._store.load("dev:dora")
-    rita = features.developer_features(await t._store.load("dev:rita") or {}, CONFIG)
+    dora = await store.load("dev:dora")
+    rita = features.developer_features(await store.load("dev:rita") or {}, CONFIG)
     assert dora is not None and dora["peers"] == {"2026-06-03": ["rita"]}
     assert rita["collaboration_breadth"] == 2  # dora and the repository
 
 
-async def test_predictive_analyses_off_drops_them_wherever_they_come_from() -> None:
+async def test_predictive_analyses_off_drops_them_wherever_they_come_from(store: StateStore) -> None:
     asked = [
         AnalysisRequest(analysis_type=kind, content="{}", subject="dora")
         for kind in (AnalysisType.LEARNING_PATH, AnalysisType.BURNOUT_RISK, AnalysisType.SKILL_EXTRACTION)
     ]
-    off = ActivityTracker(MemoryStateStore(60), CONFIG, Pseudonyms("k" * 32), predictive=False)
+    off = tracker(store, key="k" * 32, predictive=False)
     for activity in (NoActivity(drop=PREDICTIVE), off):
         kept = await activity.on_event(None, asked, "live")
         assert [r.analysis_type for r in kept] == [AnalysisType.SKILL_EXTRACTION]
     made = await off.on_event(parse_code_change(commit("dora", START)), [], "live")
     assert made == []
-    assert [k for k in off._store._docs if k.startswith(("dev:", "repo:"))] == []  # type: ignore[attr-defined]
+    assert [k for k in await documents(store) if k.startswith(("dev:", "repo:"))] == []
     assert [r.analysis_type for r in await NoActivity().on_event(None, asked, "live")] == [
         r.analysis_type for r in asked
     ]
 
 
-async def test_pseudonyms_cover_owners_mentions_emails_and_requests_from_elsewhere() -> None:
+async def test_pseudonyms_cover_owners_mentions_emails_and_requests_from_elsewhere(store: StateStore) -> None:
     key = "k" * 32
-    t, p = tracker(key=key), Pseudonyms(key)
+    t, p = tracker(store, key=key), Pseudonyms(key)
     body = "LGTM @carol, and ping carol@corp.example or bob <bob@example.com>"
     event = review("rita", "dora", "2026-06-03T10:00:00Z", body=body)
     routed = [AnalysisRequest(analysis_type=AnalysisType.SOFT_SKILLS, content=body, subject="rita",
@@ -238,4 +274,4 @@ async def test_pseudonyms_cover_owners_mentions_emails_and_requests_from_elsewhe
     [theirs] = await t.on_event(None, [other], "live")
     assert (theirs.subject, theirs.content) == (p.of("dora"), f"for @{p.of('dora')}")
     assert (await t.on_event(None, [theirs], "live"))[0] == theirs  # scrubbing twice changes nothing
-    assert [k for k in t._store._docs if "alias" in k] == []  # type: ignore[attr-defined]
+    assert not any("alice" in k or "rita" in k or "dora" in k for k in await documents(store))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,10 +20,10 @@ from urllib.parse import urlsplit
 import httpx
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 from rich.console import Console
 
 from aexy_stream.broker import BrokerStartError, EmbeddedBroker
+from aexy_stream.cli.command import quiet_kafka, with_settings
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
 from aexy_stream.demo.cli_support import positive, stop_on_signals
@@ -32,7 +31,7 @@ from aexy_stream.demo.feed import Commits, Feed, commit_records, example_names, 
 from aexy_stream.demo.provider import Candidates, ProviderChoice, choose_provider
 from aexy_stream.demo.session import Outcome, Session
 from aexy_stream.demo.view import view_for
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
 from consumers.topics import ensure_topics
@@ -70,12 +69,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # no stray lines unless -v
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    quiet_kafka()
     count = args.commits or (SHORT_COMMITS if args.short else DEFAULT_COMMITS)
     try:
         return asyncio.run(demo(settings, args.repo, count, args.short))

@@ -6,10 +6,10 @@ import argparse
 import asyncio
 
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 
-from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.cli.command import with_settings
+from aexy_stream.cli.errors import fail
+from aexy_stream.settings import Settings
 from consumers import dlq
 
 
@@ -20,11 +20,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return asyncio.run(_run(args.action, args.reason, settings))
     except KafkaError as exc:

@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import httpx
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
+from aexy_stream.cli.command import with_settings
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import redis_client, webhook_config
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 from producers.webhook.app import WEBHOOK_PATH
 from producers.webhook.config import WebhookConfig
 from producers.webhook.metrics import WebhookMetrics
@@ -49,11 +49,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     webhook.set_defaults(handler=run_webhook)
 
 
-def run_webhook(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run_webhook(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.github_webhook_secret.get_secret_value() and not args.insecure_no_signature:
         return fail(NO_SECRET, EXIT_USAGE)
     config = webhook_config(settings, insecure_no_signature=args.insecure_no_signature)

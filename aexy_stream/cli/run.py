@@ -7,12 +7,10 @@ import asyncio
 import logging
 import signal
 
-from pydantic import ValidationError
-
 from aexy_stream import gc_tuning
-from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.cli.command import with_settings
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 from consumers.http import build_app, serving
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -26,11 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-def run(_args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run(_args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(serve(settings))
     return 0
 

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from typing import Any
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
-from pydantic import ValidationError
 
-from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.errors import fail
 from aexy_stream.demo.cli_support import positive, stop_on_signals
 from aexy_stream.demo.digest import record_line, result_row
 from aexy_stream.demo.reader import assigned_consumer
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 
 POLL_S = 0.5
 
@@ -39,12 +38,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # no stray lines unless -v
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    quiet_kafka()
     topic: str = args.topic or settings.topic_analysis_results
     servers = settings.kafka_bootstrap_servers
     try:

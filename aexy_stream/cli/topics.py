@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 from dataclasses import replace
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
-from pydantic import ValidationError
 
-from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.errors import fail
 from aexy_stream.compose import topics as topics_of
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.topics import DEFAULT_TIMEOUT_S, ensure_topics
 
@@ -36,13 +35,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
     """Print one line per topic (created / already existed); exit 1 with one line on failure."""
-    logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # no stray lines unless -v
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+    quiet_kafka()
     topics = _sized(topics_of(settings), args.partitions, args.replication)
     servers: str = args.bootstrap_servers or settings.kafka_bootstrap_servers
     try:

@@ -35,7 +35,9 @@ class Analyze(Protocol):
 
     def cached(self, request: AnalysisRequest) -> AnalysisResult[Any] | None: ...
 
-    def cooling_down_for(self) -> float: ...
+    def cooling_down_for(self, priority: Priority = "live") -> float:
+        """Seconds until a provider may be tried for a request of this priority (0: now)."""
+        ...
 
 
 class RecordHandler:
@@ -113,7 +115,7 @@ class RecordHandler:
         self, request: AnalysisRequest, work: Work, source: SourceRef, produced: Produced
     ) -> Delivery:
         async with self._slots[request.priority]:
-            await self._providers_ready()
+            await self._providers_ready(request.priority)
             if self._parking:
                 return await self._park(request, work)
             call = asyncio.ensure_future(self._gateway.analyze(request))
@@ -132,9 +134,10 @@ class RecordHandler:
                 self._metrics.in_flight.dec()
         return await self._published(envelope, work, source, produced)
 
-    async def _providers_ready(self) -> None:
-        """Every provider cooling down: wait here (the processor pauses its input meanwhile)."""
-        while not self._parking and (delay := self._gateway.cooling_down_for()) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
+    async def _providers_ready(self, priority: Priority) -> None:
+        """Every provider cooling down for this lane: wait here (the processor pauses its input
+        meanwhile), rather than burn retry attempts on calls that would be refused."""
+        while not self._parking and (delay := self._gateway.cooling_down_for(priority)) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
             await asyncio.sleep(min(delay, 1.0))
 
     async def _published(

@@ -3,9 +3,12 @@
 Order of work for one request, per provider of the fallback chain (`LLM_PROVIDER`, then
 `LLM_FALLBACK_PROVIDERS`):
 
-1. skip the provider while its circuit breaker is open or `is_available()` is false;
+1. skip the provider while its circuit breaker is open or `is_available()` is false (one breaker
+   per provider and transport: see `RoutedProvider`);
 2. look the canonical key up in the cache tiers (memory, then Redis);
-3. on a miss, join an identical call already in flight, or start one (single flight);
+3. on a miss, join an identical call already in flight, or start one (single flight); a live call
+   never joins a backfill one, which may be waiting on the backfill rate share or in a Message
+   Batch for hours (a backfill call may join a live one);
 4. each attempt waits for rate budget (requests and estimated tokens), calls the provider,
    then settles the token reservation with the usage reported; retryable errors are retried
    with backoff honouring Retry-After;
@@ -24,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from time import perf_counter
-from typing import Any
+from typing import Any, Protocol, get_args, runtime_checkable
 
 import orjson
 from cachetools import LRUCache
@@ -44,16 +47,27 @@ from gateway.pricing import cost_usd
 from gateway.prompts import PromptTemplate, prompt_for, repair_message
 from gateway.providers.base import ChatMessage, Provider, ProviderCall, ProviderReply
 from gateway.resilience.availability import AvailabilityProbe
-from gateway.resilience.breaker import CircuitBreaker
+from gateway.resilience.breaker import CircuitBreaker, Transport
 from gateway.resilience.retry import retrying
 from schemas.envelope import SCHEMA_VERSION, AnalysisResult, utc_now
 from schemas.request import AnalysisRequest
 from schemas.results import ResultModel, result_model
-from schemas.types import AnalysisType
+from schemas.types import AnalysisType, Priority
 
 Sleep = Callable[[float], Awaitable[None]]
 NOT_HEALTH_FAILURES = (BadRequest, InvalidOutput)
 DECODED_ANSWERS = 4096
+TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
+
+
+@runtime_checkable
+class RoutedProvider(Protocol):
+    """A provider that sends some calls another way: `PriorityRoutingProvider` sends backfill calls
+    as Claude Message Batches. Each of its transports gets a circuit breaker of its own: a batched
+    call lasts from the poll interval to a day, so it must never be the half-open probe live calls
+    wait behind, and a failed or expired batch of 1,000 calls must not open the live circuit."""
+
+    def transport(self, priority: Priority) -> Transport: ...
 
 
 @cache
@@ -121,7 +135,12 @@ class Gateway:
         self._metrics = metrics or default_metrics()
         self._probe = probe or AvailabilityProbe()
         self._sleep = sleep
-        self._breakers = {name: CircuitBreaker(config.breaker) for name in providers}
+        self._routed = {name: p for name, p in providers.items() if isinstance(p, RoutedProvider)}
+        self._breakers = {
+            (name, transport): CircuitBreaker(config.breaker)
+            for name in providers
+            for transport in (TRANSPORTS if name in self._routed else ("direct",))
+        }
         self._flight: SingleFlight[Answer] = SingleFlight()
         self._decoded: LRUCache[tuple[AnalysisType, bytes], Answer] = LRUCache(DECODED_ANSWERS)
         """Hot cache entries decoded once: a memory-tier hit returns the same bytes object, whose
@@ -131,16 +150,18 @@ class Gateway:
     def chain(self) -> tuple[str, ...]:
         return self._config.chain
 
-    def breaker(self, provider: str) -> CircuitBreaker:
-        return self._breakers[provider]
+    def breaker(self, provider: str, transport: Transport = "direct") -> CircuitBreaker:
+        return self._breakers[provider, transport]
 
-    def cooling_down_for(self) -> float:
-        """Seconds until some provider of the chain may be called (0: one may be called now).
+    def cooling_down_for(self, priority: Priority = "live") -> float:
+        """Seconds until some provider of the chain may be called for a request of this priority
+        (0: one may be called now).
 
         Callers that can wait (the stream processor) wait this out instead of spending an attempt
         on a chain whose every circuit is open.
         """
-        return min((self._breakers[name].retry_in() for name in self._config.chain), default=0.0)
+        chain = self._config.chain
+        return min((self._breaker_for(name, priority).retry_in() for name in chain), default=0.0)
 
     async def analyze(
         self, request: AnalysisRequest, *, use_cache: bool = True, provider: str | None = None
@@ -188,7 +209,7 @@ class Gateway:
         errors: list[GatewayError] = []
         for name in chain:
             provider = self._providers[name]
-            if not await self._usable(provider, errors):
+            if not await self._usable(provider, request.priority, errors):
                 continue
             try:
                 return await self._answer_from(provider, request, use_cache, trace)
@@ -197,24 +218,38 @@ class Gateway:
                 self._metrics.fallbacks.labels(name, exc.error_type).inc()
         raise _exhausted(errors, chain)
 
-    async def _usable(self, provider: Provider, errors: list[GatewayError]) -> bool:
+    async def _usable(self, provider: Provider, priority: Priority, errors: list[GatewayError]) -> bool:
         if not await self._probe.available(provider):
             self._metrics.fallbacks.labels(provider.name, "unavailable").inc()
             return False
-        if self._breakers[provider.name].is_open():
+        if self._breaker_for(provider.name, priority).is_open():
             self._metrics.fallbacks.labels(provider.name, "breaker_open").inc()
-            errors.append(CircuitOpen(f"{provider.name}: circuit open", provider=provider.name))
+            errors.append(self._circuit_open(provider.name, priority))
             return False
         return True
+
+    def _transport(self, provider: str, priority: Priority) -> Transport:
+        routed = self._routed.get(provider)
+        return "direct" if routed is None else routed.transport(priority)
+
+    def _breaker_for(self, provider: str, priority: Priority) -> CircuitBreaker:
+        return self._breakers[provider, self._transport(provider, priority)]
+
+    def _circuit_open(self, provider: str, priority: Priority) -> CircuitOpen:
+        transport = self._transport(provider, priority)
+        where = provider if transport == "direct" else f"{provider} ({transport})"
+        return CircuitOpen(f"{where}: circuit open", provider=provider)
 
     async def _answer_from(
         self, provider: Provider, request: AnalysisRequest, use_cache: bool, trace: _Trace
     ) -> Answer:
         prompt = prompt_for(request.analysis_type)
         key = self._key(provider, prompt, request)
-        flight_key = key if use_cache else f"{key}:fresh"
+        lead, join_first = _flight_keys(key if use_cache else f"{key}:fresh", request.priority)
         answer, trace.joined = await self._flight.run(
-            flight_key, lambda: self._lookup_or_call(provider, prompt, request, key, use_cache, trace)
+            lead,
+            lambda: self._lookup_or_call(provider, prompt, request, key, use_cache, trace),
+            join_first=join_first,
         )
         if trace.joined:
             self._metrics.coalesced.inc()
@@ -342,11 +377,13 @@ class Gateway:
         return reply
 
     async def _guarded(self, provider: Provider, call: ProviderCall, trace: _Trace) -> ProviderReply:
-        """One provider call under its circuit breaker; every ticket ends in success, failure or release."""
-        breaker = self._breakers[provider.name]
+        """One provider call under its transport's circuit breaker; every ticket ends in success,
+        failure or release."""
+        priority = call.request.priority
+        breaker = self._breaker_for(provider.name, priority)
         ticket = breaker.begin()
         if ticket is None:
-            raise CircuitOpen(f"{provider.name}: circuit open", provider=provider.name)
+            raise self._circuit_open(provider.name, priority)
         started, outcome = perf_counter(), "release"
         try:
             reply = await provider.analyze(call)
@@ -426,6 +463,17 @@ class Gateway:
             cache_hit=False,
             error=exc.error_type,
         )
+
+
+def _flight_keys(key: str, priority: Priority) -> tuple[str, tuple[str, ...]]:
+    """The single-flight key a call leads under, and the flights it joins first.
+
+    A live call never joins a backfill one (waiting on the backfill rate share, or in a Message
+    Batch for hours); a backfill call joins a live one, which ends soonest, or another backfill.
+    """
+    if priority == "live":
+        return f"{key}:live", ()
+    return f"{key}:backfill", (f"{key}:live",)
 
 
 def _unlimited(name: str) -> Limiter:

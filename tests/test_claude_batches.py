@@ -19,10 +19,12 @@ from anthropic.types.message_create_params import MessageCreateParamsNonStreamin
 from aexy_stream.compose import gateway_parts
 from aexy_stream.settings import Settings
 from gateway.batches import BatchingClaudeProvider, PriorityRoutingProvider
-from gateway.config import BatchConfig, ProviderConfig
+from gateway.config import BatchConfig, BreakerConfig, GatewayConfig, ProviderConfig, RetryConfig
 from gateway.errors import (
     BadRequest,
+    CircuitOpen,
     GatewayError,
+    LLMUnavailableError,
     ProviderTimeout,
     ProviderUnavailable,
 )
@@ -30,6 +32,7 @@ from gateway.gateway import Gateway
 from gateway.metrics import GatewayMetrics
 from gateway.pricing import DEFAULT_PRICES, cost_usd
 from gateway.providers.claude import ClaudeProvider
+from gateway.resilience.breaker import State
 from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.request import AnalysisRequest
 from schemas.results import CodeQualityResult
@@ -71,6 +74,13 @@ def batches(sim: SimulatorHandle) -> dict[str, int]:
 @pytest.fixture
 async def sim() -> AsyncIterator[SimulatorHandle]:
     async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
+        yield handle
+
+
+@pytest.fixture
+async def slow_sim() -> AsyncIterator[SimulatorHandle]:
+    """A simulator whose batches stay in progress for a minute: longer than any test here waits."""
+    async with running_simulator(SimulatorConfig(protocol="anthropic", batch_delay_ms=60_000)) as handle:
         yield handle
 
 
@@ -201,6 +211,102 @@ async def test_the_composition_root_routes_claude_by_priority(sim: SimulatorHand
     assert isinstance(on, PriorityRoutingProvider)
     assert (on.name, on.model) == ("claude", MODEL)
     assert isinstance(off, ClaudeProvider)
+
+
+# --- regressions from review: batched calls and the live circuit, single flight ---------------------
+
+
+async def test_a_batched_call_never_holds_the_live_half_open_probe(
+    slow_sim: SimulatorHandle, build: BuildGateway
+) -> None:
+    gateway = await build(slow_sim, llm_breaker_threshold=1, llm_breaker_cooldown_s=0.1)
+    slow_sim.script({"kind": "server_error"})
+    with pytest.raises(LLMUnavailableError):
+        await gateway.analyze(request("outage", priority="live"))
+    assert gateway.breaker("claude").state is State.OPEN
+    await asyncio.sleep(0.15)  # cooled down: the live circuit is half-open
+    backfill = asyncio.create_task(gateway.analyze(request("in a batch for a minute")))
+    await wait_for(lambda: batches(slow_sim).get("created", 0) == 1)
+    try:
+        async with asyncio.timeout(5):
+            live = await gateway.analyze(request("after the outage", priority="live"))
+    finally:
+        backfill.cancel()
+        await asyncio.gather(backfill, return_exceptions=True)
+    assert live.provider == "claude"  # the live call was the probe, not refused as CircuitOpen
+    assert gateway.breaker("claude").state is State.CLOSED
+
+
+async def a_failed_batch_leaves_the_live_circuit_closed(gateway: Gateway) -> None:
+    """Three backfill calls fail together in one batch (the breaker opens at two failures): the
+    live circuit stays closed, while the batch transport's own breaker opens."""
+    failed = await asyncio.gather(
+        *(gateway.analyze(request(f"fails {n}")) for n in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(f, LLMUnavailableError) for f in failed)
+    assert gateway.breaker("claude").state is State.CLOSED
+    assert (await gateway.analyze(request("live", priority="live"))).provider == "claude"
+    assert gateway.breaker("claude", "batch").state is State.OPEN  # counted for their own transport
+    assert gateway.cooling_down_for() == 0  # live requests need not wait ...
+    assert gateway.cooling_down_for("backfill") > 50  # ... backfill ones for the 60 s cool-down
+    with pytest.raises(LLMUnavailableError) as caught:
+        await gateway.analyze(request("next backfill"))
+    assert [type(cause) for cause in caught.value.causes] == [CircuitOpen]
+
+
+async def test_expired_batch_results_do_not_open_the_live_circuit(
+    sim: SimulatorHandle, build: BuildGateway
+) -> None:
+    gateway = await build(sim, llm_breaker_threshold=2, llm_breaker_cooldown_s=60)
+    sim.script(*[{"kind": "expired"}] * 3)
+    await a_failed_batch_leaves_the_live_circuit_closed(gateway)
+    assert (batches(sim)["created"], batches(sim)["expired"], sim.stats()["completions"]) == (1, 3, 1)
+
+
+async def test_a_failed_batch_submission_does_not_open_the_live_circuit(
+    sim: SimulatorHandle, metrics: GatewayMetrics
+) -> None:
+    unreachable = ProviderConfig("claude", MODEL, f"http://127.0.0.1:{free_port()}", API_KEY, 5.0)
+    live = ClaudeProvider(ProviderConfig("claude", MODEL, sim.base_url, API_KEY, 5.0))
+    routed = PriorityRoutingProvider(live, BatchingClaudeProvider(unreachable, FAST))
+    breaker = BreakerConfig(failure_threshold=2, cooldown_s=60)
+    config = GatewayConfig(chain=("claude",), retry=RetryConfig(max_retries=0), breaker=breaker)
+    gateway = Gateway(config, {"claude": routed}, metrics=metrics)
+    try:
+        await a_failed_batch_leaves_the_live_circuit_closed(gateway)
+    finally:
+        await gateway.aclose()
+    assert (batches(sim), sim.stats()["completions"]) == ({}, 1)
+
+
+async def test_a_live_request_never_waits_on_an_identical_batched_one(
+    slow_sim: SimulatorHandle, build: BuildGateway, metrics: GatewayMetrics
+) -> None:
+    gateway = await build(slow_sim)
+    backfill = asyncio.create_task(gateway.analyze(request("same content")))
+    await wait_for(lambda: batches(slow_sim).get("created", 0) == 1)
+    try:
+        async with asyncio.timeout(5):
+            live = await gateway.analyze(request("same content", priority="live"))
+    finally:
+        backfill.cancel()
+        await asyncio.gather(backfill, return_exceptions=True)
+    assert not live.cache_hit
+    assert slow_sim.stats()["completions"] == 1
+    assert metrics.registry.get_sample_value("aexy_llm_coalesced_total") == 0
+
+
+async def test_a_backfill_request_joins_an_identical_live_one(
+    slow_sim: SimulatorHandle, build: BuildGateway
+) -> None:
+    gateway = await build(slow_sim)
+    slow_sim.script({"kind": "ok", "delay_ms": 200})
+    live = asyncio.create_task(gateway.analyze(request("shared", priority="live")))
+    await wait_for(lambda: slow_sim.stats()["completions"] == 1)
+    backfill = await gateway.analyze(request("shared"))
+    assert (await live).provider == "claude"
+    assert backfill.cache_hit
+    assert batches(slow_sim) == {}
 
 
 # --- the batching provider on its own -------------------------------------------------------------------

@@ -407,6 +407,29 @@ async def test_joined_requests_do_not_count_tokens_twice(build: Build, metrics: 
     assert counted == spent[0].input_tokens
 
 
+async def test_a_live_request_never_waits_on_an_identical_backfill_held_by_its_share(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    sleeps = Sleeps()
+    limits = RateLimitConfig(requests_per_window=10, window_s=60, backfill_share=0.1)  # backfill: 1/min
+    limiter = BudgetLimiter("claude", limits, MemoryWindowStore(), sleep=sleeps)
+    gateway = await build(claude(claude_sim), limiters={"claude": limiter})
+    await gateway.analyze(request("spends the share", priority="backfill"))
+    held = asyncio.create_task(gateway.analyze(request("same", priority="backfill")))
+    async with asyncio.timeout(5):
+        while not sleeps.waits:  # noqa: ASYNC110 - the limiter's sleep is the observable state
+            await asyncio.sleep(0.01)
+    try:
+        async with asyncio.timeout(5):
+            live = await gateway.analyze(request("same", priority="live"))
+    finally:
+        held.cancel()
+        await asyncio.gather(held, return_exceptions=True)
+    assert not live.cache_hit
+    assert min(sleeps.waits) > 30  # the backfill call was really held for its share
+    assert claude_sim.stats()["total"] == 2
+
+
 async def test_an_undecodable_cache_entry_is_a_miss(claude_sim: SimulatorHandle, build: Build) -> None:
     memory = MemoryCache()
     gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))

@@ -22,7 +22,7 @@ class NoGateway:
     def cached(self, request: AnalysisRequest) -> None:
         raise AssertionError("revoked() called the gateway")
 
-    def cooling_down_for(self) -> float:
+    def cooling_down_for(self, priority: str = "live") -> float:
         raise AssertionError("revoked() called the gateway")
 
 

@@ -9,7 +9,10 @@ for a batch to end is bounded by `BatchConfig.deadline_s` instead (batches may t
 which the call fails with a retryable `ProviderTimeout`. The gateway applies no deadline of its own.
 
 `aclose()` fails every call still waiting with a retryable error, stops the pollers and asks the
-API to cancel the batches still running (requests not yet processed are then not billed).
+API to cancel the batches still running (requests not yet processed are then not billed). Nothing
+outside this process knows which request each `custom_id` of a running batch stood for, so its
+results could not be collected after a restart: the stream processor parks those requests and they
+run again in a new batch. Leaving the old batch running would bill its requests twice.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Backfill calls one way, live calls the other, behind one provider name.
 
 `PriorityRoutingProvider(live, backfill)` is what the gateway sees as `claude`: the cache key,
-breaker, retries and fallback chain stay the gateway's, and only the transport differs by
-`call.request.priority`.
+retries and fallback chain stay the gateway's, and only the transport differs by
+`call.request.priority`. `transport(priority)` tells the gateway which one a call takes, so each
+gets its own circuit breaker: a batched call (30 s to 24 h) never holds the live circuit's
+half-open probe, and a failed or expired batch never opens the live circuit.
 
 `BatchedBackfillLimiter(live)` keeps the rate budgets right: `CLAUDE_RPM`/`CLAUDE_TPM` (and their
 backfill share) meter the Messages API, while batched requests count against the separate Message
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from gateway.limits.base import Limiter, Permit
 from gateway.providers.base import Provider, ProviderCall, ProviderReply, RateHint
+from gateway.resilience.breaker import Transport
 from schemas.types import Priority
 
 UNMETERED = Permit("unmetered")
@@ -32,9 +35,12 @@ class PriorityRoutingProvider:
     def model(self) -> str:
         return self._live.model
 
+    def transport(self, priority: Priority) -> Transport:
+        return "batch" if priority == "backfill" else "direct"
+
     async def analyze(self, call: ProviderCall) -> ProviderReply:
-        provider = self._backfill if call.request.priority == "backfill" else self._live
-        return await provider.analyze(call)
+        batched = self.transport(call.request.priority) == "batch"
+        return await (self._backfill if batched else self._live).analyze(call)
 
     async def is_available(self) -> bool:
         return await self._live.is_available()

@@ -13,8 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from enum import Enum
+from typing import Literal
 
 from gateway.config import BreakerConfig
+
+Transport = Literal["direct", "batch"]
 
 
 class State(Enum):

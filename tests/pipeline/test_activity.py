@@ -21,6 +21,7 @@ from gateway.gateway import Gateway
 from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.envelope import AnalysisResult
 from schemas.request import AnalysisRequest
+from schemas.types import Priority
 from tests.activity.history import by_time, declining, steady
 from tests.conftest import REDIS_TEST_URL
 from tests.pipeline.harness import claude_gateway, commit_event, corpus_examples, processor_config, running
@@ -69,8 +70,8 @@ class Recording:
         self.requests.append(request)
         return self.gateway.cached(request)
 
-    def cooling_down_for(self) -> float:
-        return self.gateway.cooling_down_for()
+    def cooling_down_for(self, priority: Priority = "live") -> float:
+        return self.gateway.cooling_down_for(priority)
 
 
 async def test_the_scripted_history_fires_risks_for_the_declining_developer_only(

@@ -4,6 +4,10 @@ Each rule of `RULES` is a regex compiled once; a match becomes `[REDACTED:<kind>
 `secret` group replaces only that group (a URL keeps its user, an assignment keeps its name).
 Rules run in order, specific ones first, so a key inside `api_key = "..."` is counted once, under
 its own kind; placeholders (`${VAR}`, `<token>`, `%s`, `{name}`) are never redacted.
+
+Each rule also names `hints`: literal strings at least one of which every match contains. A rule
+runs only on a text that holds a hint (case-folded for case-insensitive rules), since scanning 17 KB
+of patch takes a regex about 240 µs and a substring test about 1 µs: most code holds no secret.
 """
 
 from __future__ import annotations
@@ -21,10 +25,16 @@ _SECRET_NAME = r"[\w.-]*?(?:password|passwd|secret|api_?key|token)(?:_access)?(?
 class Rule:
     kind: str
     pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+    """Every match contains one of these (case-folded when the pattern ignores case)."""
+
+    def may_match(self, text: str, folded: str) -> bool:
+        haystack = folded if self.pattern.flags & re.IGNORECASE else text
+        return any(hint in haystack for hint in self.hints)
 
 
-def _rule(kind: str, pattern: str, flags: int = 0) -> Rule:
-    return Rule(kind, re.compile(pattern, flags))
+def _rule(kind: str, pattern: str, hints: tuple[str, ...], flags: int = 0) -> Rule:
+    return Rule(kind, re.compile(pattern, flags), hints)
 
 
 RULES: tuple[Rule, ...] = (
@@ -32,24 +42,31 @@ RULES: tuple[Rule, ...] = (
         "private_key",
         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
         r"(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
+        ("PRIVATE KEY",),
         re.DOTALL,
     ),
-    _rule("aws_access_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    _rule("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
-    _rule("anthropic_key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
-    _rule("openai_key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9]{32,}\b"),
-    _rule("slack_token", r"\bxox[baprs]-[A-Za-z0-9-]{10,}"),
-    _rule("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"),
-    _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    _rule("aws_access_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("AKIA", "ASIA")),
+    _rule(
+        "github_token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    _rule("anthropic_key", r"\bsk-ant-[A-Za-z0-9_-]{20,}", ("sk-ant-",)),
+    _rule("openai_key", r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9]{32,}\b", ("sk-",)),
+    _rule("slack_token", r"\bxox[baprs]-[A-Za-z0-9-]{10,}", ("xox",)),
+    _rule("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", ("AIza",)),
+    _rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", ("eyJ",)),
     _rule(
         "url_password",
         rf"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:{_NOT_REDACTED}{_NOT_PLACEHOLDER}(?P<secret>[^\s@/]+)@",
+        ("://",),
         re.IGNORECASE,
     ),
     _rule(
         "secret",
         rf"\b{_SECRET_NAME}['\"]?\s*[:=]\s*(?P<quote>['\"])"
         rf"{_NOT_REDACTED}{_NOT_PLACEHOLDER}(?P<secret>[^'\"\s]{{6,}})(?P=quote)",
+        ("password", "passwd", "secret", "apikey", "api_key", "token"),
         re.IGNORECASE,
     ),
 )
@@ -70,8 +87,9 @@ def _replace(rule: Rule, match: re.Match[str]) -> str:
 
 def redact(text: str) -> tuple[str, int]:
     """`text` with every secret replaced by `[REDACTED:<kind>]`, and how many were replaced."""
-    total = 0
+    total, folded = 0, text.casefold()
     for rule in RULES:
-        text, found = rule.pattern.subn(partial(_replace, rule), text)
-        total += found
+        if rule.may_match(text, folded):
+            text, found = rule.pattern.subn(partial(_replace, rule), text)
+            total += found
     return text, total

@@ -8,8 +8,12 @@ Where it starts: the broker's offset-for-time lookup (`offsets_for_times`), chec
 records around the offset it returns (the record there must be at or after `since`, the one
 before it earlier). Apache Kafka passes; a broker that answers with its receive time, or with 0
 past the end (the embedded Tansu, see the README), does not, and the replay then says so and
-starts every partition at its beginning, filtering by record timestamp. Either way a record
+starts every partition at its first offset, filtering by record timestamp. Either way a record
 outside `[since, until]` is skipped, so the two plans replay the same records.
+
+After retention deleted old records, a `since` older than the log gets the partition's first kept
+offset: nothing is before it, so only the record there is checked. A gap just before the offset
+(a transaction marker, a compacted record) holds no record either, and proves nothing.
 """
 
 from __future__ import annotations
@@ -76,6 +80,9 @@ class ReplayBounds:
     def __init__(self, plan: ReplayPlan) -> None:
         self._plan = plan
         self._assigned: set[TopicPartition] = set()
+        self._floor: dict[TopicPartition, int] = {}
+        """Where each assigned partition starts. A replay resumed with the same group starts where it
+        committed, maybe at the stop already: such a partition yields no record to measure by."""
 
     def admits(self, tp: TopicPartition, record: Any) -> bool:
         plan = self._plan
@@ -94,16 +101,22 @@ class ReplayBounds:
     async def assigned(self, consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]) -> None:
         partitions = list(partitions)
         for tp in partitions:
-            if await consumer.committed(tp) is None:
-                consumer.seek(tp, self._plan.start.get(tp, 0))
+            committed = await consumer.committed(tp)
+            if committed is None:
+                committed = self._plan.start.get(tp, 0)
+                consumer.seek(tp, committed)
+            self._floor[tp] = committed
         self._assigned.update(partitions)  # only now: `finished` must not see half an assignment
 
     def revoked(self, partitions: Iterable[TopicPartition]) -> None:
+        partitions = list(partitions)
         self._assigned.difference_update(partitions)
+        for tp in partitions:
+            self._floor.pop(tp, None)
 
     def _reached(self, tp: TopicPartition, positions: Mapping[TopicPartition, int]) -> bool:
         stop = self._plan.stop.get(tp, 0)
-        return max(positions.get(tp, 0), self._plan.start.get(tp, 0)) >= stop
+        return max(positions.get(tp, 0), self._floor.get(tp, 0)) >= stop
 
 
 async def plan_replay(
@@ -114,17 +127,19 @@ async def plan_replay(
         bootstrap_servers=bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
+        auto_offset_reset="earliest",  # an offset retention deleted reads on from the first kept one
         client_id=f"aexy-replay-plan-{uuid.uuid4().hex[:8]}",
     )
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topics)
         consumer.assign(partitions)
-        stop = await _high_water(consumer, partitions)
+        first = await consumer.beginning_offsets(partitions)
+        stop = await _high_water(consumer, first)
         start = await _by_time(consumer, partitions, since_ms, stop)
-        checked = start is not None and await _lookup_holds(consumer, start, since_ms, stop)
+        checked = start is not None and await lookup_holds(consumer, start, since_ms, first, stop)
         if start is None or not checked:
-            return ReplayPlan(since_ms, until_ms, dict.fromkeys(partitions, 0), stop, by_time=False)
+            return ReplayPlan(since_ms, until_ms, dict(first), stop, by_time=False)
         return ReplayPlan(since_ms, until_ms, start, stop, by_time=True)
     finally:
         await consumer.stop()
@@ -145,11 +160,12 @@ async def _partitions_for(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 
 async def _high_water(
-    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+    consumer: AIOKafkaConsumer, first: Mapping[TopicPartition, int]
 ) -> dict[TopicPartition, int]:
     """The high water mark of each partition, as a fetch reports it (correct on every broker)."""
-    for tp in partitions:
-        consumer.seek(tp, 0)
+    partitions = list(first)
+    for tp, offset in first.items():
+        consumer.seek(tp, offset)
     marks: dict[TopicPartition, int] = {}
     for _ in range(FETCH_ROUNDS):
         if len(marks) == len(partitions):
@@ -176,25 +192,46 @@ async def _by_time(
     return {tp: (found[tp].offset if found.get(tp) is not None else stop[tp]) for tp in partitions}
 
 
-async def _lookup_holds(
+async def lookup_holds(
     consumer: AIOKafkaConsumer,
     start: Mapping[TopicPartition, int],
     since_ms: int,
+    first: Mapping[TopicPartition, int],
     stop: Mapping[TopicPartition, int],
 ) -> bool:
-    """The record at each start offset is at or after `since`, and the one before it is earlier."""
+    """The first record from each start offset is at or after `since`, and the one just before it
+    is earlier. Nothing is before a partition's `first` offset: reading there would find no record
+    (retention deleted it) and wait at the end of the log, so it is not read."""
     for tp, offset in start.items():
-        if offset < stop[tp] and not since_ms <= await _timestamp(consumer, tp, offset):
+        if not await _from_since(consumer, tp, offset, since_ms, stop[tp]):
             return False
-        if 0 < offset <= stop[tp] and not await _timestamp(consumer, tp, offset - 1) < since_ms:
+        if first[tp] < offset <= stop[tp] and not await _earlier_before(consumer, tp, offset, since_ms):
             return False
     return True
 
 
-async def _timestamp(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> int:
+async def _from_since(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int, since_ms: int, stop: int
+) -> bool:
+    """The first record from `offset` on, if there is one before the stop, is at or after `since`."""
+    at = await _first_record(consumer, tp, offset, stop) if offset < stop else None
+    return at is None or since_ms <= at.timestamp
+
+
+async def _earlier_before(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int, since_ms: int) -> bool:
+    """The record at `offset - 1` is earlier than `since`. An offset that holds no record (a
+    transaction marker, a compacted record) proves nothing, and the record after it is not it."""
+    before = await _first_record(consumer, tp, offset - 1, offset)
+    return before is None or before.timestamp < since_ms
+
+
+async def _first_record(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int, stop: int) -> Any | None:
+    """The first record at or after `offset` and before `stop`, None if there is none."""
     consumer.seek(tp, offset)
     for _ in range(FETCH_ROUNDS):
         batch = await consumer.getmany(tp, timeout_ms=FETCH_TIMEOUT_MS, max_records=1)
         for record in batch.get(tp, []):
-            return int(record.timestamp)
+            return record if record.offset < stop else None
+        if await consumer.position(tp) >= stop:  # only markers were left before the stop
+            return None
     raise LookupError(f"no record at {tp.topic}[{tp.partition}]@{offset}")

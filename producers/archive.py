@@ -45,6 +45,11 @@ class BadLine:
     line_no: int
     reason: str
 
+    @property
+    def whole_file(self) -> bool:
+        """The file could not be opened (missing, not readable, a directory): none of it was read."""
+        return self.line_no == 0
+
 
 def iter_archive(
     paths: Iterable[Path], max_line_bytes: int = DEFAULT_MAX_LINE_BYTES

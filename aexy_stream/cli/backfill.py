@@ -4,7 +4,8 @@
     aexy-stream backfill events FILE...
 
 A progress bar while it runs (on stderr), one summary line at the end (on stdout). The processor
-reads the lane topics as `backfill` priority, within the gateway's backfill share.
+reads the lane topics as `backfill` priority, within the gateway's backfill share. `events` says in one
+line which file it cannot read, publishes the other files, and then exits 1.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.cli.errors import EXIT_FAILURE, EXIT_USAGE, fail
 from aexy_stream.compose import topics as topics_of
 from aexy_stream.settings import Settings, setting_error_line
 from producers.archive import BadLine, iter_archive
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     git = sources.add_parser("git", help="one code change per non-merge commit of a repository, oldest first")
     git.add_argument("path", type=Path, help="a git repository (working tree or bare)")
     git.add_argument("--since", type=moment, help="first commit date (ISO date or datetime; UTC if naive)")
-    git.add_argument("--until", type=moment, help="last commit date (ISO date or datetime; UTC if naive)")
+    git.add_argument("--until", type=until_moment, help=f"last commit date ({UNTIL_FORMS})")
     git.add_argument("--branch", help="ref to walk (default: HEAD)")
     git.add_argument("--repo-name", metavar="OWNER/NAME", help="default: from remote.origin.url")
     git.set_defaults(handler=run_git)
@@ -50,12 +51,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     events.set_defaults(handler=run_events)
 
 
+UNTIL_FORMS = "ISO date or datetime; UTC if naive; a date alone includes that whole day"
+
+
 def moment(text: str) -> datetime:
+    """An ISO date or datetime, UTC if naive; a date alone is its midnight, where that day begins."""
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO date or datetime, not {text!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def until_moment(text: str) -> datetime:
+    """As `moment`, but a date alone is the end of that day: `--until 2025-01-31` means up to and
+    including the 31st, as people read it, not its first instant."""
+    parsed = moment(text)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return parsed  # a datetime: exactly that instant
+    return datetime.combine(day, datetime.max.time(), tzinfo=UTC)
 
 
 Records = Callable[["Tally"], Iterable[Record | None]]
@@ -68,6 +84,8 @@ class Tally:
     trimmed: int = 0
     skipped: int = 0
     bad: int = 0
+    unreadable: int = 0
+    """Files that could not be read at all: the backfill is incomplete, so it exits 1."""
 
 
 def run_git(args: argparse.Namespace) -> int:
@@ -114,7 +132,11 @@ def _git_records(span: GitRange, settings: Settings, tally: Tally) -> Iterator[R
 def _event_records(files: Iterable[Path], settings: Settings, tally: Tally) -> Iterator[Record | None]:
     topic = topics_of(settings).backfill_activity
     for item in iter_archive(files, max_line_bytes=settings.max_event_bytes):
-        if isinstance(item, BadLine):
+        if isinstance(item, BadLine) and item.whole_file:
+            tally.unreadable += 1
+            _note(f"{item.path}: {item.reason}")
+            yield None
+        elif isinstance(item, BadLine):
             tally.bad += 1
             _note(f"{item.path}:{item.line_no}: skipped: {item.reason}")
             yield None
@@ -136,7 +158,7 @@ def _publish(settings: Settings, produce: Records, total: int | None, unit: str,
     except GitError as exc:
         return fail(str(exc))
     print(_summary(tally, unit, source, time.monotonic() - started), flush=True)
-    return 0
+    return EXIT_FAILURE if tally.unreadable else 0
 
 
 async def _stream(settings: Settings, produce: Records, total: int | None, unit: str, tally: Tally) -> None:
@@ -157,8 +179,13 @@ def _summary(tally: Tally, unit: str, source: str, seconds: float) -> str:
         f"{tally.trimmed} trimmed to fit MAX_EVENT_BYTES" if tally.trimmed else "",
         f"{tally.skipped} too large, skipped" if tally.skipped else "",
         f"{tally.bad} malformed lines skipped" if tally.bad else "",
+        f"{tally.unreadable} unreadable {_files(tally.unreadable)} skipped" if tally.unreadable else "",
     ]
     notes = "; ".join(e for e in extras if e)
     return f"backfill: published {tally.published} {unit} from {source} in {seconds:.1f} s" + (
         f" ({notes})" if notes else ""
     )
+
+
+def _files(count: int) -> str:
+    return "file" if count == 1 else "files"

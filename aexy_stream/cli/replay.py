@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from aexy_stream import gc_tuning
-from aexy_stream.cli.backfill import moment
+from aexy_stream.cli.backfill import UNTIL_FORMS, moment, until_moment
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
 from aexy_stream.settings import Settings, setting_error_line
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "replay", help="re-run the analysis over history in Kafka (backfill priority)"
     )
     cmd.add_argument("--since", type=moment, required=True, help="ISO date or datetime (UTC if naive)")
-    cmd.add_argument("--until", type=moment, help="ISO date or datetime (UTC if naive); default: now")
+    cmd.add_argument("--until", type=until_moment, help=f"{UNTIL_FORMS}; default: now")
     cmd.add_argument(
         "--topics", nargs="+", metavar="TOPIC", help="default: every input topic, lanes included"
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from producers.archive import ArchiveLine, kafka_key
+from producers.fitting import fit_code_change
 from producers.kafka import Record
 from schemas.events import CodeChangeEvent
 
@@ -24,25 +25,11 @@ class Fitted:
 def code_change_record(event: CodeChangeEvent, topic: str, max_bytes: int) -> Fitted:
     """The event's JSON; over `max_bytes` (MAX_EVENT_BYTES), the largest patches are dropped until
     it fits (counts kept), so the processor never dead-letters it as oversized; None if even
-    without patches it does not fit."""
-    value = event.model_dump_json().encode()
-    if len(value) <= max_bytes:
-        return Fitted(_record(topic, event.repository, value))
-    for fewer in _without_largest_patches(event):
-        value = fewer.model_dump_json().encode()
-        if len(value) <= max_bytes:
-            return Fitted(_record(topic, event.repository, value), trimmed=True)
-    return Fitted(None, trimmed=True)
-
-
-def _without_largest_patches(event: CodeChangeEvent) -> Iterator[CodeChangeEvent]:
-    order = sorted(range(len(event.files)), key=lambda i: len(event.files[i].patch or ""), reverse=True)
-    files = list(event.files)
-    for index in order:
-        if files[index].patch is None:
-            continue
-        files[index] = files[index].model_copy(update={"patch": None})
-        yield event.model_copy(update={"files": tuple(files)})
+    without patches it does not fit (`producers.fitting`, shared with the webhook receiver)."""
+    fitted = fit_code_change(event, max_bytes)
+    if fitted.value is None:
+        return Fitted(None, fitted.trimmed)
+    return Fitted(_record(topic, event.repository, fitted.value), fitted.trimmed)
 
 
 def archive_records(lines: Iterable[ArchiveLine], topic: str) -> Iterator[Record]:

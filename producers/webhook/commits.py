@@ -39,11 +39,6 @@ def push_commits(payload: Mapping[str, Any]) -> PushCommits:
     return PushCommits(events, len(commits) - len(distinct), len(distinct) - len(events))
 
 
-def without_patches(event: CodeChangeEvent) -> CodeChangeEvent:
-    files = tuple(change.model_copy(update={"patch": None}) for change in event.files)
-    return event.model_copy(update={"files": files})
-
-
 def _valid(repository: str, commits: Sequence[Mapping[str, Any]]) -> Iterator[CodeChangeEvent]:
     for commit in commits:
         try:

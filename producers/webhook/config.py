@@ -37,7 +37,8 @@ class WebhookConfig:
     code_changes_topic: str = "code.changes"
     max_body_bytes: int = GITHUB_MAX_BODY_BYTES
     max_event_bytes: int = 1_000_000
-    """A code change over this (the processor's MAX_EVENT_BYTES) is published without its patches."""
+    """A code change over this (the processor's MAX_EVENT_BYTES) loses its largest patches until it fits;
+    one still over it without any patch is not published (`commits_skipped{reason="too_large"}`)."""
     dedupe_ttl_s: float = 3 * 24 * 3600
     dedupe_memory_items: int = 100_000
     github: GitHubApiConfig = field(default_factory=GitHubApiConfig)

@@ -7,18 +7,22 @@ after the broker acknowledged every record, so a failed write is published when 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from producers.fitting import fit_code_change
 from producers.kafka import Publisher, PublishError, Record, RecordTooLargeError
-from producers.webhook.commits import push_commits, without_patches
+from producers.webhook.commits import push_commits
 from producers.webhook.config import WebhookConfig
 from producers.webhook.dedupe import DedupeStore
 from producers.webhook.delivery import Delivery
 from producers.webhook.github_api import DiffSource
 from producers.webhook.guard import DeliveryLocks
 from producers.webhook.metrics import WebhookMetrics
-from producers.webhook.records import activity_record, code_change_record, encode
+from producers.webhook.records import activity_record, code_change_record
 from schemas.events.code_change import CodeChangeEvent
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +85,20 @@ class Receiver:
         self._metrics.skipped("not_distinct", push.not_distinct)
         self._metrics.skipped("invalid", push.invalid)
         events = await self._diffs.with_diffs(push.events)
-        topic = self._config.code_changes_topic
-        return [code_change_record(self._fit(event), topic, delivery.delivery_id) for event in events]
+        return [
+            record for event in events if (record := self._fitted(event, delivery.delivery_id)) is not None
+        ]
 
-    def _fit(self, event: CodeChangeEvent) -> CodeChangeEvent:
-        """Over the processor's MAX_EVENT_BYTES it would be dead-lettered: publish it without patches."""
-        if len(encode(event)) <= self._config.max_event_bytes:
-            return event
-        self._metrics.diff("too_large")
-        return without_patches(event)
+    def _fitted(self, event: CodeChangeEvent, delivery_id: str) -> Record | None:
+        """Over the processor's MAX_EVENT_BYTES it would be dead-lettered: the largest patches go until
+        it fits, as in a backfill; one that does not fit even without patches is not published."""
+        fitted = fit_code_change(event, self._config.max_event_bytes)
+        if fitted.trimmed:
+            self._metrics.diff("too_large")
+        if fitted.value is None:
+            self._metrics.skipped("too_large", 1)
+            log.warning(
+                "commit %s of %s not published: too large without patches", event.sha, event.repository
+            )
+            return None
+        return code_change_record(event, fitted.value, self._config.code_changes_topic, delivery_id)

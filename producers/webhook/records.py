@@ -26,10 +26,7 @@ def partition_key(payload: Mapping[str, Any]) -> bytes | None:
     return None
 
 
-def code_change_record(event: CodeChangeEvent, topic: str, delivery_id: str) -> Record:
+def code_change_record(event: CodeChangeEvent, value: bytes, topic: str, delivery_id: str) -> Record:
+    """`value`: the event's JSON as fitted to MAX_EVENT_BYTES (`producers.fitting`)."""
     headers = ((GITHUB_DELIVERY, delivery_id.encode()),)
-    return Record(topic, encode(event), event.repository.encode(), headers)
-
-
-def encode(event: CodeChangeEvent) -> bytes:
-    return event.model_dump_json().encode()
+    return Record(topic, value, event.repository.encode(), headers)

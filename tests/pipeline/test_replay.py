@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -14,12 +15,14 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import RecordsToDelete
 
 from aexy_stream.compose import LLMGateway, build_activity, redis_client
 from aexy_stream.settings import Settings
 from consumers.config import Topics
-from consumers.replay import plan_replay
+from consumers.replay import lookup_holds, plan_replay
+from consumers.topics import admin_client
 from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.conftest import REDIS_TEST_URL
 from tests.pipeline.harness import commit_event, processor_config, running
@@ -75,13 +78,21 @@ async def produce_history(bootstrap: str, topic: str) -> tuple[list[bytes], list
     return old, new
 
 
-async def replay_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+async def replay_cli(
+    env: dict[str, str], *args: str, timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
     base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
     command = [sys.executable, "-m", "aexy_stream.cli.main", "replay", *args]
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            command, env=base | env, cwd=PROJECT, capture_output=True, text=True, timeout=120, check=False
+            command,
+            env=base | env,
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
         )
 
     return await asyncio.to_thread(run)
@@ -156,3 +167,105 @@ async def test_the_plan_checks_the_time_lookup_and_counts_what_is_in_range(
     assert plan.stop[first] == 5
     assert plan.start[first] == (2 if plan.by_time else 0)
     assert plan.by_time == kafka.supports_time_lookup  # Tansu answers by receive time: caught by the check
+
+
+async def test_a_replay_resumed_with_its_group_ends_at_once_when_it_had_finished(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    """The group committed the stop offset: the partition yields no record, yet the replay is done."""
+    env = settings_env(kafka, topics, sim) | {"CLAUDE_TPM": "0"}  # no backfill share to wait for
+    await produce_history(kafka.bootstrap_servers, topics.code_changes)
+    args = ("--since", SINCE, "--topics", topics.code_changes, "--group", f"replay-{uuid.uuid4().hex[:8]}")
+    first = await replay_cli(env, *args)
+    assert first.returncode == 0, first.stderr
+    assert "3 records analyzed" in first.stdout, first.stdout
+
+    again = await replay_cli(env, *args, timeout_s=60)  # before the fix: no end, killed by the timeout
+
+    assert again.returncode == 0, again.stderr
+    assert "0 records analyzed, 0 out of range, 0 results" in again.stdout, again.stdout
+
+
+async def plan_reader(bootstrap: str, tp: TopicPartition) -> AIOKafkaConsumer:
+    """A consumer like the plan's own (no group, assigned, earliest reset)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    consumer.assign([tp])
+    return consumer
+
+
+async def test_the_check_reads_nothing_before_the_first_offset_of_a_partition(
+    kafka: KafkaBroker, topics: Topics
+) -> None:
+    """After retention, a `since` older than the log gets the first kept offset, and nothing before it
+    can be read (Kafka: out of range). Tansu cannot delete records, so the first offset is given here;
+    the records are real: offset 0, stamped after `since`, would contradict a start at 1."""
+    tp = TopicPartition(topics.code_changes, 0)
+    await produce_history(kafka.bootstrap_servers, topics.code_changes)
+    since = OLD - 1000  # every record is at or after it
+    consumer = await plan_reader(kafka.bootstrap_servers, tp)
+    try:
+        assert await lookup_holds(consumer, {tp: 1}, since, first={tp: 1}, stop={tp: 5})
+        assert not await lookup_holds(consumer, {tp: 1}, since, first={tp: 0}, stop={tp: 5})
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.needs_real_kafka
+async def test_a_since_older_than_what_retention_kept_starts_at_the_first_kept_offset(
+    kafka: KafkaBroker, topics: Topics
+) -> None:
+    """Offset 1 is gone: reading it would fall to the end of the log and wait (then fail) there."""
+    tp = TopicPartition(topics.code_changes, 0)
+    await produce_history(kafka.bootstrap_servers, topics.code_changes)
+    async with admin_client(kafka.bootstrap_servers) as admin:
+        await admin.delete_records({tp: RecordsToDelete(before_offset=2)})
+    plan = await plan_replay(kafka.bootstrap_servers, [topics.code_changes], OLD - 1000)
+    assert (plan.by_time, plan.start[tp], plan.stop[tp], plan.records) == (True, 2, 5, 3)
+
+
+@pytest.mark.needs_real_kafka
+async def test_a_transaction_marker_just_before_the_start_offset_proves_nothing(
+    kafka: KafkaBroker, topics: Topics
+) -> None:
+    """Offsets 0-1 in a transaction (stamped 2020), its commit marker at 2, then 3-5 stamped after
+    `since`: the record read from offset 2 is the one at 3, not a record before the start."""
+    tp = TopicPartition(topics.code_changes, 0)
+    await produce_transaction(kafka.bootstrap_servers, tp, [commit_event(), commit_event()], OLD)
+    await asyncio.sleep(1.0)  # the marker's timestamp (broker clock) stays before `since`
+    since = int(time.time() * 1000)
+    await produce_now(kafka.bootstrap_servers, tp, 3)
+    plan = await plan_replay(kafka.bootstrap_servers, [topics.code_changes], since)
+    assert (plan.by_time, plan.start[tp], plan.stop[tp]) == (True, 3, 6)
+
+
+async def produce_transaction(bootstrap: str, tp: TopicPartition, values: list[bytes], stamp: int) -> None:
+    """`values` in one committed transaction; returns once its commit marker is in the log."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"test-{uuid.uuid4().hex}")
+    await producer.start()
+    try:
+        async with producer.transaction():
+            for value in values:
+                await producer.send_and_wait(tp.topic, value, partition=tp.partition, timestamp_ms=stamp)
+    finally:
+        await producer.stop()
+    consumer = await plan_reader(bootstrap, tp)
+    try:
+        async with asyncio.timeout(10):
+            while (await consumer.end_offsets([tp]))[tp] < len(values) + 1:
+                await asyncio.sleep(0.05)
+    finally:
+        await consumer.stop()
+
+
+async def produce_now(bootstrap: str, tp: TopicPartition, count: int) -> None:
+    """`count` commits stamped now, outside any transaction."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        for _ in range(count):
+            await producer.send_and_wait(tp.topic, commit_event(), partition=tp.partition)
+    finally:
+        await producer.stop()

@@ -7,17 +7,19 @@ import gzip
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from aexy_stream.cli.main import parser
 from consumers.config import Topics
 from schemas.events import parse_activity, parse_code_change
 from tests.conftest import free_port
 from tests.plugins.kafka import KafkaBroker, consume_all
-from tests.producers.gitrepo import build_sample_repo
+from tests.producers.gitrepo import build_long_repo, build_sample_repo
 
 PROJECT = Path(__file__).resolve().parents[2]
 PASS_THROUGH = ("PATH", "HOME", "LANG")
@@ -88,22 +90,62 @@ async def test_git_backfill_of_a_built_repository_twice_gives_the_same_ids(
 
 
 @pytest.mark.slow
-async def test_git_backfill_of_this_project_publishes_every_non_merge_commit(
+async def test_git_backfill_of_this_project_publishes_every_non_merge_commit_twice_with_the_same_ids(
     kafka: KafkaBroker, topics: Topics
 ) -> None:
-    done = await cli(
-        env_for(kafka.bootstrap_servers, topics),
-        "backfill",
-        "git",
-        str(PROJECT),
-        "--repo-name",
-        "aexy/stream",
-    )
-    assert done.returncode == 0, done.stderr
+    env = env_for(kafka.bootstrap_servers, topics)
+    args = ("backfill", "git", str(PROJECT), "--repo-name", "aexy/stream")
     expected = git_count(PROJECT, "HEAD")
-    assert f"published {expected} commits" in done.stdout
-    records = await code_changes(kafka, topics.backfill_code_changes, expected)
-    assert len({parse_code_change(r.value).event_id for r in records}) == expected
+    for _ in range(2):
+        done = await cli(env, *args)
+        assert done.returncode == 0, done.stderr
+        assert f"published {expected} commits" in done.stdout
+    records = await code_changes(kafka, topics.backfill_code_changes, 2 * expected)
+    ids = [parse_code_change(r.value).event_id for r in records]  # one key: one partition, in order
+    assert len(set(ids)) == expected
+    assert ids[:expected] == ids[expected:]
+
+
+@pytest.mark.parametrize("command", [("backfill", "git", "."), ("replay", "--since", "2025-01-01")])
+def test_a_date_alone_as_until_means_the_end_of_that_day(command: tuple[str, ...]) -> None:
+    end_of_day = datetime(2025, 1, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    assert parser().parse_args([*command, "--until", "2025-01-31"]).until == end_of_day
+    exact = parser().parse_args([*command, "--until", "2025-01-31T00:00"]).until
+    assert exact == datetime(2025, 1, 31, tzinfo=UTC)  # a time given is taken as it is
+    since = parser().parse_args([*command, "--since", "2025-01-31"]).since
+    assert since == datetime(2025, 1, 31, tzinfo=UTC)  # where that day begins
+
+
+async def test_git_backfill_until_a_date_includes_that_whole_day(
+    kafka: KafkaBroker, topics: Topics, tmp_path: Path
+) -> None:
+    """One commit a minute from 2024-01-01 09:00 UTC: 900 of them that day, 60 the next."""
+    build_long_repo(tmp_path / "repo", 960, files=3)
+    env = env_for(kafka.bootstrap_servers, topics)
+    done = await cli(env, "backfill", "git", str(tmp_path / "repo"), "--until", "2024-01-01")
+    assert done.returncode == 0, done.stderr
+    assert "published 900 commits" in done.stdout, done.stdout
+
+
+async def test_events_backfill_says_which_file_it_cannot_read_and_exits_1_after_the_others(
+    kafka: KafkaBroker, topics: Topics, tmp_path: Path
+) -> None:
+    missing, folder, good = tmp_path / "missing.json", tmp_path / "a-folder", tmp_path / "good.json"
+    folder.mkdir()
+    good.write_bytes(events_api_record(1) + b"\n" + events_api_record(2) + b"\n")
+    files = (str(missing), str(folder), str(good))
+    done = await cli(env_for(kafka.bootstrap_servers, topics), "backfill", "events", *files)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if line.startswith(str(missing))] == [
+        f"{missing}: cannot read the file: No such file or directory"
+    ]
+    assert [line for line in lines if line.startswith(str(folder))] == [
+        f"{folder}: cannot read the file: Is a directory"
+    ]
+    assert "published 2 events" in done.stdout and "2 unreadable files skipped" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert len(await consume_all(kafka.bootstrap_servers, topics.backfill_activity, 2)) == 2
 
 
 async def test_git_backfill_with_a_bad_path_says_so_and_writes_nothing(

@@ -57,6 +57,7 @@ MARKER = "x-test-marker"
 SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 PARENT = "9049f1265b7d61be4a8904a9a27120d2064dab3b"
 NEW_BRANCH_PUSH = CORPUS / "push" / "with-new-branch.payload.json"
+SMALL_PATCH = "@@ -1 +1 @@\n-# Guide\n+# The guide"
 
 
 # -- GitHub's side ------------------------------------------------------------------------------------
@@ -654,10 +655,13 @@ async def test_api_slower_than_the_budget_falls_back_in_time(
     assert event.files[0].patch is None
 
 
-async def test_a_commit_over_max_event_bytes_goes_out_without_patches(
+async def test_a_commit_over_max_event_bytes_loses_its_largest_patches_until_it_fits(
     kafka: KafkaBroker, topics: Topics, github_api: FakeGitHubApi
 ) -> None:
-    github_api.commits[SHA] = api_commit(patch="@@ -0,0 +1 @@\n+" + "x" * 5000)
+    """As a backfill does it (one shared function): the small patch stays, so the change keeps a diff."""
+    commit = api_commit(patch="@@ -0,0 +1 @@\n+" + "x" * 5000)
+    commit["files"][1]["patch"] = SMALL_PATCH
+    github_api.commits[SHA] = commit
     github = {"token": "t", "api_url": github_api.url}
     config = make_config(kafka.bootstrap_servers, topics, github=github, max_event_bytes=3000)
     async with running(config) as receiver:
@@ -666,8 +670,24 @@ async def test_a_commit_over_max_event_bytes_goes_out_without_patches(
     [record] = await drain(kafka.bootstrap_servers, topics.code_changes)
     assert len(record.value) <= 3000
     [event] = code_changes([record])
-    assert [(f.path, f.patch) for f in event.files] == [("README.md", None), ("docs/guide.md", None)]
+    assert [(f.path, f.patch) for f in event.files] == [("README.md", None), ("docs/guide.md", SMALL_PATCH)]
+    assert event.files[0].additions == 1  # the counts stay
     assert event.parents == (PARENT,)
+
+
+async def test_a_commit_over_max_event_bytes_even_without_patches_is_not_published(
+    kafka: KafkaBroker, topics: Topics
+) -> None:
+    """The processor would only dead-letter it; the push itself is still published."""
+    payload = orjson.loads(NEW_BRANCH_PUSH.read_bytes())
+    payload["commits"][0]["message"] = "A very long message. " * 200
+    config = make_config(kafka.bootstrap_servers, topics, max_event_bytes=3000)
+    async with running(config) as receiver:
+        response = await receiver.deliver(orjson.dumps(payload), "push")
+        assert (response.status_code, response.json()["records"]) == (202, 1)
+        assert receiver.count("commits_skipped", reason="too_large") == 1
+    assert await drain(kafka.bootstrap_servers, topics.code_changes) == []
+    assert len(await drain(kafka.bootstrap_servers, topics.activity)) == 1
 
 
 async def test_non_distinct_commits_and_branch_deletions_yield_no_code_changes(

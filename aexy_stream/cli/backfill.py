@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aexy_stream.cli.command import with_settings
 from aexy_stream.cli.errors import EXIT_FAILURE, EXIT_USAGE, fail
 from aexy_stream.compose import topics as topics_of
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 from producers.archive import BadLine, iter_archive
 from producers.backfill.records import archive_records, code_change_record
 from producers.backfill.sink import BackfillSink
@@ -88,15 +88,13 @@ class Tally:
     """Files that could not be read at all: the backfill is incomplete, so it exits 1."""
 
 
-def run_git(args: argparse.Namespace) -> int:
+@with_settings
+def run_git(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        settings = Settings()
         span = GitRange(
             args.path, args.since, args.until, args.branch, args.repo_name, settings.backfill_max_patch_bytes
         )
         total = count_commits(span)
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
     except (GitError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
     return _publish(
@@ -104,11 +102,8 @@ def run_git(args: argparse.Namespace) -> int:
     )
 
 
-def run_events(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run_events(args: argparse.Namespace, settings: Settings) -> int:
     files: list[Path] = args.files
     source = ", ".join(str(f) for f in files)
     return _publish(settings, lambda tally: _event_records(files, settings, tally), None, "events", source)

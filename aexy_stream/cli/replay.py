@@ -17,13 +17,13 @@ from datetime import datetime
 
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 
 from aexy_stream import gc_tuning
 from aexy_stream.cli.backfill import UNTIL_FORMS, moment, until_moment
+from aexy_stream.cli.command import with_settings
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.settings import Settings
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
 from consumers.replay import ReplayBounds, ReplayPlan, plan_replay
@@ -43,11 +43,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.until is not None and args.until < args.since:
         return fail("--until is before --since", EXIT_USAGE)
     try:

@@ -209,11 +209,12 @@ class Processor:
         must poll anyway (max_poll_interval); pause the backfill lane and the retries at their caps
         (with hysteresis)."""
         cooling = self._gateway.cooling_down_for() > 0  # every provider's circuit is open
+        cooling_backfill = self._gateway.cooling_down_for("backfill") > 0  # batches have their own
         for kind in self._full:
             self._full[kind] = _full(self._counts[kind], self._cap(kind), self._full[kind])
         full = {
             "live": cooling or (stalled and self._room() == 0),
-            "backfill": cooling or self._full["backfill"],
+            "backfill": cooling_backfill or self._full["backfill"],
             "retry": self._full["retry"],
         }
         wanted = {tp for tp in consumer.assignment() if full[self._kind(tp)]}

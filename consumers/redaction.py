@@ -28,9 +28,12 @@ class Rule:
     hints: tuple[str, ...]
     """Every match contains one of these (case-folded when the pattern ignores case)."""
 
-    def may_match(self, text: str, folded: str) -> bool:
-        haystack = folded if self.pattern.flags & re.IGNORECASE else text
-        return any(hint in haystack for hint in self.hints)
+    def may_match(self, text: str, folded: str | None) -> bool:
+        """`folded` is None for a text that is not ASCII: there `re.IGNORECASE` matches letters
+        that case folding leaves apart (dotless i, dotted capital I), so such rules always run."""
+        if not self.pattern.flags & re.IGNORECASE:
+            return any(hint in text for hint in self.hints)
+        return folded is None or any(hint in folded for hint in self.hints)
 
 
 def _rule(kind: str, pattern: str, hints: tuple[str, ...], flags: int = 0) -> Rule:
@@ -87,7 +90,7 @@ def _replace(rule: Rule, match: re.Match[str]) -> str:
 
 def redact(text: str) -> tuple[str, int]:
     """`text` with every secret replaced by `[REDACTED:<kind>]`, and how many were replaced."""
-    total, folded = 0, text.casefold()
+    total, folded = 0, text.casefold() if text.isascii() else None
     for rule in RULES:
         if rule.may_match(text, folded):
             text, found = rule.pattern.subn(partial(_replace, rule), text)

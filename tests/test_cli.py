@@ -79,6 +79,10 @@ async def test_provider_switch_on_the_command_line(claude_sim: SimulatorHandle, 
         (("analyze", "code_quality", "-", "--provider", "gpt-banana"), {}, "unknown provider 'gpt-banana'"),
         (("analyze", "code_quality", "-"), {"CLAUDE_RPM": "lots"}, "invalid setting CLAUDE_RPM"),
         (("analyze", "code_quality", "-", "--context", "novalue"), {}, "KEY=VALUE"),
+        (("analyze", "code_quality", "-"), {"LLM_CACHE_TTLS": "{bad"}, "invalid setting LLM_CACHE_TTLS: not"),
+        (("topics", "create"), {"LLM_CACHE_TTLS": "{bad"}, "invalid setting LLM_CACHE_TTLS: not valid JSON"),
+        (("run",), {"RISK_ANALYSIS_INTERVAL": "soon"}, "invalid setting RISK_ANALYSIS_INTERVAL"),
+        (("demo",), {"PSEUDONYMIZE_DEVELOPERS": "true"}, "needs PSEUDONYM_KEY"),
     ],
 )
 async def test_usage_errors_are_one_line_and_exit_2(

@@ -96,3 +96,17 @@ def test_rules_are_compiled_once_with_unique_kinds() -> None:
     kinds = [rule.kind for rule in RULES]
     assert len(kinds) == len(set(kinds)) == 10
     assert redact("")[1] == 0
+
+
+NON_ASCII_NAMES = ["ap\u0131_key", "AP\u0130_KEY", "pA\u017f\u017fword"]
+"""A dotless i, a dotted capital I, long s: re.IGNORECASE matches them, case folding does not."""
+
+
+@pytest.mark.parametrize("name", NON_ASCII_NAMES)
+def test_names_that_only_match_ignoring_case_beyond_ascii_are_still_redacted(name: str) -> None:
+    assert redact(f'{name} = "abcdefghij"') == (f'{name} = "[REDACTED:secret]"', 1)
+
+
+def test_rules_are_skipped_only_on_text_without_their_hints() -> None:
+    for rule in RULES:
+        assert not rule.may_match("plain code, nothing to see", "plain code, nothing to see"), rule.kind

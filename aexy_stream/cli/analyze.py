@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from aexy_stream.cli.command import with_settings
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.compose import LLMGateway
 from aexy_stream.settings import Settings, setting_error_line
@@ -29,12 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         request = _request(args)
-        settings = Settings()
     except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+        return fail(f"invalid request: {exc.errors()[0]['msg']}", EXIT_USAGE)
     except (ValueError, OSError) as exc:
         return fail(str(exc), EXIT_USAGE)
     return asyncio.run(_analyze(settings, request, args.provider, not args.no_cache))

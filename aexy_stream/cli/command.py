@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import re
 from collections.abc import Callable
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.settings import Settings, setting_error_line
@@ -25,9 +27,17 @@ def with_settings(handler: Callable[[argparse.Namespace, Settings], int]) -> Han
             settings = Settings()
         except ValidationError as exc:
             return fail(setting_error_line(exc), EXIT_USAGE)
+        except SettingsError as exc:  # a value that is not even JSON, where JSON is expected
+            return fail(_unparsable(exc), EXIT_USAGE)
         return handler(args, settings)
 
     return run
+
+
+def _unparsable(exc: SettingsError) -> str:
+    """pydantic-settings names the field: say the variable, as for every other bad setting."""
+    field = re.search(r'field "(\w+)"', str(exc))
+    return f"invalid setting {field[1].upper()}: not valid JSON" if field else f"invalid setting: {exc}"
 
 
 def quiet_kafka() -> None:

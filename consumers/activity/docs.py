@@ -57,13 +57,19 @@ def record_peer(doc: Doc, at: datetime, peer: str, config: ActivityConfig) -> Do
 
 
 def latest(doc: Doc) -> datetime | None:
-    value = doc.get("latest")
-    return datetime.fromisoformat(value) if value else None
+    return _moment(doc.get("latest"))
 
 
 def first(doc: Doc) -> datetime | None:
-    value = doc.get("first")
-    return datetime.fromisoformat(value) if value else None
+    return _moment(doc.get("first"))
+
+
+def _moment(value: Any) -> datetime | None:
+    """A stored time; anything else (a document changed by hand) counts as none."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def _count_day(doc: Doc, obs: Observation, config: ActivityConfig) -> None:

@@ -55,38 +55,50 @@ class Pseudonyms:
 
 
 PREFIX = "dev_"
+_PSEUDONYM = re.compile(rf"{PREFIX}[0-9a-f]{{20}}")
+MIN_FREE_TEXT = 3
+"""Shorter identities (a login `al`) are replaced only where they are the whole value: as words
+in free text they would replace every such word."""
 
 
 def is_pseudonym(text: str) -> bool:
-    return text.startswith(PREFIX)
+    return _PSEUDONYM.fullmatch(text) is not None
 
 
+_END = r"(?![\w-]|\.(?!github\.io\b)\w)"
+"""An identity ends a word, not a dotted name (`app.dora.py`), except a user's pages host
+(`dora.github.io`)."""
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[a-z\d-]+(?:\.[a-z\d-]+)+", re.I)
 _MENTION = re.compile(r"(?<![\w@/])@(?P<login>[a-z\d](?:[a-z\d-]{0,38}))(?![\w-])", re.I)
 
 
 class Scrubber:
     """Replaces identities in text: first the people the event names (each by the pseudonym of
-    their developer id), then any other email address and @mention (by their own pseudonym).
-    Pseudonyms are left as they are, so scrubbing twice changes nothing."""
+    their developer id), then any other email address and, in prose, any @mention (by their own
+    pseudonym; in code `@dataclass` is a decorator). Pseudonyms are left as they are, so scrubbing
+    twice changes nothing."""
 
     def __init__(self, pairs: Mapping[str, str], pseudonyms: Pseudonyms) -> None:
-        self._pairs = {raw.lower(): pseudonym for raw, pseudonym in pairs.items() if raw}
+        self._pairs = {raw.strip().lower(): pseudonym for raw, pseudonym in pairs.items() if raw.strip()}
         self._pseudonyms = pseudonyms
-        ordered = sorted(self._pairs, key=len, reverse=True)
+        ordered = sorted((raw for raw in self._pairs if len(raw) >= MIN_FREE_TEXT), key=len, reverse=True)
         alternation = "|".join(re.escape(raw) for raw in ordered)
-        self._pattern = re.compile(rf"(?<![\w.-])(?:{alternation})(?![\w-]|\.\w)", re.I) if ordered else None
+        self._pattern = re.compile(rf"(?<![\w.-])(?:{alternation}){_END}", re.I) if ordered else None
 
     @property
     def empty(self) -> bool:
         return not self._pseudonyms.enabled
 
-    def text(self, value: str) -> str:
+    def text(self, value: str, prose: bool = True) -> str:
         if self.empty:
             return value
+        if (whole := self._pairs.get(value.strip().lower())) is not None:
+            return whole
         if self._pattern is not None:
             value = self._pattern.sub(lambda m: self._pairs[m.group(0).lower()], value)
         value = _EMAIL.sub(lambda m: self._pseudonyms.of(m.group(0).lower()), value)
+        if not prose:
+            return value
         return _MENTION.sub(lambda m: "@" + self._pseudonyms.of(m["login"].lower()), value)
 
     def subject(self, subject: str) -> str:

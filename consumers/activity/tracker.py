@@ -48,6 +48,10 @@ class Activity(Protocol):
         ...
 
 
+CODE_ANALYSES = frozenset(
+    {AnalysisType.SKILL_EXTRACTION, AnalysisType.CODE_QUALITY, AnalysisType.CODE_COMPLEXITY}
+)
+"""Their content is code: @words there are decorators and scoped packages, not mentions."""
 PREDICTIVE = frozenset(
     {
         *triggers.RISKS,
@@ -80,10 +84,10 @@ class NoActivity:
         return None
 
 
-Settle = Callable[[], Awaitable[object]]
-MAX_PENDING = 100_000
-PENDING_TTL_S = 3600.0
-"""Settlements of requests whose outcome never came (the record failed): forgotten after this."""
+MAX_WAITING = 100_000
+WAITING_TTL_S = 26 * 3600.0
+"""Periodic requests made and not yet settled, so that one process does not ask twice while one
+waits (a Message Batch may take 24 h); a record that never settles is forgotten after this."""
 
 
 class ActivityTracker:
@@ -105,8 +109,7 @@ class ActivityTracker:
         self._config = config
         self._pseudonyms = pseudonyms
         self._predictive = predictive
-        self._pending: TTLCache[str, Settle] = TTLCache(MAX_PENDING, PENDING_TTL_S)
-        """request id -> what to write once its outcome is acknowledged."""
+        self._waiting: TTLCache[str, bool] = TTLCache(MAX_WAITING, WAITING_TTL_S)
 
     async def on_event(
         self, event: Event | None, requests: Sequence[AnalysisRequest], priority: Priority
@@ -136,9 +139,17 @@ class ActivityTracker:
         return follow
 
     async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
+        """Marks each periodic request as asked; what to mark is read off the request itself (its
+        subject, type and interval), so it holds however long the request waited."""
         for request in requests:
-            if (settle := self._pending.pop(request.request_id, None)) is not None:
-                await self._guarded(settle(), None)
+            if (marker := triggers.emitted_marker(request)) is not None:
+                await self._guarded(self._settle(request, marker), None)
+                self._waiting.pop(request.request_id, None)
+
+    async def _settle(self, request: AnalysisRequest, marker: str) -> None:
+        await self._store.first(marker)
+        if (skills := request.context.get("skills")) is not None:  # profiles: the skills asked about
+            await self._store.change(f"dev:{request.subject}", functools.partial(_snapshot, skills=skills))
 
     async def _guarded(self, work: Awaitable[T], fallback: T) -> T:
         """A store outage skips the state update (counted and logged); the record goes on."""
@@ -248,26 +259,27 @@ class ActivityTracker:
         facts: dict[str, Any],
         context: dict[str, Any],
         priority: Priority,
-        then: Settle | None = None,
     ) -> list[AnalysisRequest]:
-        """One request per kind not yet asked in this interval (nor waiting to be settled here);
-        `then` runs too once the request is settled."""
+        """One request per kind not yet asked in this interval, nor waiting to be settled here."""
         interval = triggers.interval_of(at, self._config.interval_s)
         made = []
         for kind in kinds:
-            marker = f"emit:{subject}:{kind.value}:{interval}"
             context_now = {**context, "as_of": facts.get("as_of"), "interval": interval}
             request = triggers.request(kind, subject, facts, context_now, priority, str(interval))
-            if request.request_id in self._pending or await self._guarded(self._store.seen(marker), True):
-                continue
-            self._pending[request.request_id] = functools.partial(self._settle, marker, then)
-            made.append(request)
+            if await self._first_ask(request):
+                made.append(request)
         return made
 
-    async def _settle(self, marker: str, then: Settle | None) -> None:
-        await self._store.first(marker)
-        if then is not None:
-            await then()
+    async def _first_ask(self, request: AnalysisRequest) -> bool:
+        """Claimed in this process before the store is asked, so two records at once ask once."""
+        if request.request_id in self._waiting:
+            return False
+        self._waiting[request.request_id] = True
+        marker = triggers.emitted_marker(request)
+        if marker is None or await self._guarded(self._store.seen(marker), True):
+            self._waiting.pop(request.request_id, None)
+            return False
+        return True
 
     # -- results ---------------------------------------------------------------------------------
 
@@ -295,11 +307,13 @@ class ActivityTracker:
         skills, at = triggers.skills_of(found), docs.latest(doc)
         if at is None or skills == doc.get("snapshots", {}).get("skills"):
             return []
-        context = {"developer": dev, "trigger": ["skills changed"], "window_days": self._config.window_days}
-        snapshot = functools.partial(
-            self._store.change, f"dev:{dev}", functools.partial(_snapshot, skills=skills)
-        )
-        return await self._periodic(dev, at, triggers.PROFILES, found, context, priority, snapshot)
+        context = {
+            "developer": dev,
+            "trigger": ["skills changed"],
+            "skills": skills,  # written down as asked about once the request is settled
+            "window_days": self._config.window_days,
+        }
+        return await self._periodic(dev, at, triggers.PROFILES, found, context, priority)
 
     async def _subject_developer(self, subject: str) -> str:
         if self._pseudonyms.enabled:
@@ -337,7 +351,7 @@ def _scrubbed(request: AnalysisRequest, scrub: Scrubber) -> AnalysisRequest:
     return request.model_copy(
         update={
             "subject": scrub.subject(request.subject),
-            "content": scrub.text(request.content),
+            "content": scrub.text(request.content, prose=request.analysis_type not in CODE_ANALYSES),
             "context": scrub.data(request.context),
         }
     )

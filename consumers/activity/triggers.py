@@ -51,6 +51,17 @@ def risk_reasons(features: Mapping[str, Any], min_previous: float) -> list[str]:
     return reasons
 
 
+PERIODIC = frozenset({*RISKS, *PROFILES, AnalysisType.TEAM_HEALTH})
+
+
+def emitted_marker(request: AnalysisRequest) -> str | None:
+    """The state's marker that this periodic request was asked (None for any other request)."""
+    interval = request.context.get("interval")
+    if request.analysis_type not in PERIODIC or not isinstance(interval, int):
+        return None
+    return f"emit:{request.subject}:{request.analysis_type.value}:{interval}"
+
+
 def skills_of(features: Mapping[str, Any]) -> list[str]:
     return sorted({*features.get("languages", {}), *features.get("frameworks", {})})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,7 +14,7 @@ from redis.asyncio import Redis
 
 from consumers.activity import features
 from consumers.activity.config import ActivityConfig
-from consumers.activity.identity import Pseudonyms
+from consumers.activity.identity import Pseudonyms, Scrubber
 from consumers.activity.store.base import StateStore
 from consumers.activity.store.memory import MemoryStateStore
 from consumers.activity.store.redis import RedisStateStore
@@ -275,3 +276,59 @@ async def test_pseudonyms_cover_owners_mentions_emails_and_requests_from_elsewhe
     assert (theirs.subject, theirs.content) == (p.of("dora"), f"for @{p.of('dora')}")
     assert (await t.on_event(None, [theirs], "live"))[0] == theirs  # scrubbing twice changes nothing
     assert not any("alice" in k or "rita" in k or "dora" in k for k in await documents(store))
+
+
+async def test_a_request_settled_long_after_it_was_made_is_still_marked_asked(store: StateStore) -> None:
+    t = tracker(store)
+    made = await feed(t, [commit("yuki", START + timedelta(hours=10))], settle=False)
+    later = tracker(store)  # what the first process remembered is gone (a batch took a day)
+    await later.settled(made)
+    assert made and await feed(later, [commit("yuki", START + timedelta(hours=11), n=1)]) == []
+
+
+async def test_two_records_at_once_ask_a_periodic_request_once(store: StateStore) -> None:
+    t = tracker(store)
+    events = [parse_code_change(commit("yuki", START + timedelta(hours=10 + i), n=i)) for i in range(2)]
+    made = await asyncio.gather(*(t.on_event(e, [], "live") for e in events))
+    team = [r for requests in made for r in requests if r.analysis_type == AnalysisType.TEAM_HEALTH]
+    assert len(team) == 1
+
+
+async def test_a_document_written_by_hand_does_not_stop_the_updates(store: StateStore) -> None:
+    t = tracker(store)
+    await store.change("dev:yuki", lambda _d: {"latest": "yesterday", "first": 7, "days": {}})
+    await feed(t, [commit("yuki", START + timedelta(hours=10))])
+    doc = await store.load("dev:yuki")
+    assert doc is not None and doc["latest"] == (START + timedelta(hours=10)).isoformat()
+
+
+def test_pseudonyms_are_recognized_by_their_whole_shape() -> None:
+    p = Pseudonyms("k" * 32)
+    assert p.of("dev_ops@corp.example") != "dev_ops@corp.example"
+    assert p.of(p.of("dora")) == p.of("dora")
+
+
+async def test_code_keeps_its_decorators_and_short_logins_replace_only_whole_values(
+    store: StateStore,
+) -> None:
+    p = Pseudonyms("k" * 32)
+    t = tracker(store, key="k" * 32)
+    event = parse_code_change(commit("al", START))
+    code = "+@dataclass\n+class A:  # thanks @carol, see a@corp.example\n+    al = 1\n"
+    prose = "Thanks @carol"
+    routed = [
+        AnalysisRequest(analysis_type=AnalysisType.CODE_QUALITY, content=code, subject="al"),
+        AnalysisRequest(analysis_type=AnalysisType.SOFT_SKILLS, content=prose, subject="al"),
+    ]
+    quality, soft = (await t.on_event(event, routed, "live"))[:2]
+    assert "@dataclass" in quality.content and "al = 1" in quality.content
+    assert "a@corp.example" not in quality.content and quality.subject == p.of("al")
+    assert soft.content == f"Thanks @{p.of('carol')}"
+
+
+def test_a_users_pages_host_is_scrubbed_and_a_dotted_name_is_not() -> None:
+    p = Pseudonyms("k" * 32)
+    scrub = Scrubber({"dora": p.of("dora")}, p)
+    assert scrub.text("see https://dora.github.io/blog and app.dora.py") == (
+        f"see https://{p.of('dora')}.github.io/blog and app.dora.py"
+    )

@@ -134,6 +134,13 @@ class TestRedisStateStore(StateStoreContract):
         finally:
             await other.aclose()
 
+    async def test_a_document_that_is_not_json_starts_again_empty(
+        self, client: Redis, prefix: str, store: StateStore
+    ) -> None:
+        await client.set(f"{prefix}doc:dev:a", b"{truncated")
+        assert await store.load("dev:a") == {}
+        assert await store.change("dev:a", incremented) == {"n": 1}
+
     async def test_every_key_expires_with_the_state_ttl(
         self, client: Redis, prefix: str, store: StateStore
     ) -> None:

@@ -8,6 +8,7 @@ the state TTL after its last update. Keys: `<prefix>doc:<key>`, `<prefix>seen:<m
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import weakref
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from redis.exceptions import RedisError, WatchError
 
 from consumers.activity.store.base import Change, Doc, StateUnavailable
 
+log = logging.getLogger(__name__)
 PREFIX = "aexy:activity:"
 ATTEMPTS = 20
 MAX_CONCURRENT = 16
@@ -108,5 +110,11 @@ async def _outage() -> AsyncIterator[None]:
 
 
 def _decoded(raw: bytes | str) -> Doc:
-    doc = orjson.loads(raw)
+    """A document that is not a JSON object (written by hand, truncated) starts again empty: the
+    next update replaces it, rather than every event of that subject failing on it."""
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        log.warning("activity state: a document that is not JSON was reset")
+        return {}
     return doc if isinstance(doc, dict) else {}

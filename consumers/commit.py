@@ -4,7 +4,10 @@ For every input record:
 
 1. its outputs (results, retry records, dead letters) are sent with `acks="all"`;
 2. the record is marked finished only after the broker acknowledged every one of them
-   (`await` on each send's delivery future: produced *and* flushed);
+   (`await` on each send's delivery future: produced *and* flushed), and after the activity
+   state wrote down that its periodic requests were asked (`RecordHandler.handle` calls
+   `Activity.settled` right after `acknowledged`: killed in between, the record is read again and
+   asks again, with the same request ids);
 3. offsets are committed per partition, and only up to the lowest offset still unfinished
    (`OffsetTracker.committable`), periodically, on partition revocation and at shutdown.
 

@@ -25,8 +25,7 @@ def record_developer(
     day = _day(obs.at)
     known = doc.setdefault("peers", {}).setdefault(day, [])
     known.extend(p for p in sorted({*peers, f"repo:{repository}"}) if p not in known)
-    _keep(doc, "pr_sizes", obs.size if obs.kind == "pull_request" else None)
-    _keep(doc, "turnarounds", obs.turnaround_h)
+    _keep_sizes(doc, obs)
     return _pruned(doc, config)
 
 
@@ -35,8 +34,7 @@ def record_repository(doc: Doc, obs: Observation, developer: str, config: Activi
     if obs.kind == "commit":
         per_day = doc.setdefault("developers", {}).setdefault(_day(obs.at), {})
         per_day[developer] = per_day.get(developer, 0) + 1
-    _keep(doc, "pr_sizes", obs.size if obs.kind == "pull_request" else None)
-    _keep(doc, "turnarounds", obs.turnaround_h)
+    _keep_sizes(doc, obs)
     return _pruned(doc, config)
 
 
@@ -96,6 +94,12 @@ def _tallies(obs: Observation, config: ActivityConfig) -> list[tuple[str, bool]]
         ("after_hours", timed and not start <= local.hour < end),
         ("weekend", timed and local.weekday() >= 5),
     ]
+
+
+def _keep_sizes(doc: Doc, obs: Observation) -> None:
+    """The pull-request sizes and review turnarounds a subject's medians are taken from."""
+    _keep(doc, "pr_sizes", obs.size if obs.kind == "pull_request" else None)
+    _keep(doc, "turnarounds", obs.turnaround_h)
 
 
 def _keep(doc: Doc, field: str, value: float | None) -> None:

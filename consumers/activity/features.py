@@ -44,7 +44,7 @@ def team_features(doc: Doc, config: ActivityConfig, as_of: datetime | None = Non
     moment = as_of or latest(doc)
     current, previous = _windows(moment, config)
     days = doc.get("days", {})
-    commits = _per_developer(doc.get("developers", {}), current)
+    commits = commits_per_developer(doc, current)
     total = sum(commits.values())
     contributors = [
         {"developer": dev, "commits_share": round(n / total, 4)}
@@ -55,7 +55,7 @@ def team_features(doc: Doc, config: ActivityConfig, as_of: datetime | None = Non
         **_shares(days, current, previous),
         "contributors": contributors,
         "active_developers": len(commits),
-        "active_developers_previous": len(_per_developer(doc.get("developers", {}), previous)),
+        "active_developers_previous": len(commits_per_developer(doc, previous)),
         "median_pr_size": _median(doc.get("pr_sizes")),
         "review_turnaround_hours": _median(doc.get("turnarounds")),
         "window_days": config.window_days,
@@ -116,9 +116,11 @@ def _union(per_day: Doc, window: list[str]) -> set[str]:
     return {peer for day in window for peer in per_day.get(day, [])}
 
 
-def _per_developer(per_day: Doc, window: list[str]) -> dict[str, int]:
+def commits_per_developer(doc: Doc, window: Iterable[str] | None = None) -> dict[str, int]:
+    """A repository's commits per developer over the days of `window` (all it keeps by default)."""
+    per_day = doc.get("developers", {})
     totals: dict[str, int] = {}
-    for day in window:
+    for day in per_day if window is None else window:
         for dev, n in per_day.get(day, {}).items():
             totals[dev] = totals.get(dev, 0) + int(n)
     return totals

@@ -209,18 +209,17 @@ class ActivityTracker:
         dev = await self.developer(obs.person)
         if not dev:
             return []
-        marker = f"event:{obs.event_id}:{obs.kind}"
-        made = await self._guarded(self._developer_part(dev, obs, marker, priority), [])
-        made += await self._guarded(self._team_part(dev, obs, marker, priority), [])
+        marker, repository = f"event:{obs.event_id}:{obs.kind}", self._pseudonyms.repository(obs.repository)
+        made = await self._guarded(self._developer_part(dev, repository, obs, marker, priority), [])
+        made += await self._guarded(self._team_part(dev, repository, obs, marker, priority), [])
         if obs.kind == "review":
             await self._guarded(self._reviewed(dev, obs, marker), None)
         return made
 
     async def _developer_part(
-        self, dev: str, obs: Observation, marker: str, priority: Priority
+        self, dev: str, repository: str, obs: Observation, marker: str, priority: Priority
     ) -> list[AnalysisRequest]:
         peers = [await self._peer(p) for p in obs.peers]
-        repository = self._pseudonyms.repository(obs.repository)
         config = self._config
         doc, _ = await self._store.change_once(
             f"dev:{dev}", lambda d: docs.record_developer(d, obs, peers, repository, config), f"{marker}:dev"
@@ -233,9 +232,9 @@ class ActivityTracker:
         return await self._periodic(dev, obs.at, triggers.RISKS, found, context, priority)
 
     async def _team_part(
-        self, dev: str, obs: Observation, marker: str, priority: Priority
+        self, dev: str, repository: str, obs: Observation, marker: str, priority: Priority
     ) -> list[AnalysisRequest]:
-        repository, config = self._pseudonyms.repository(obs.repository), self._config
+        config = self._config
         doc, _ = await self._store.change_once(
             f"repo:{repository}", lambda d: docs.record_repository(d, obs, dev, config), f"{marker}:repo"
         )
@@ -363,10 +362,7 @@ def _snapshot(doc: docs.Doc, *, skills: list[str]) -> docs.Doc:
 
 
 def _known_developers(team: docs.Doc, config: ActivityConfig) -> list[str]:
-    totals: dict[str, int] = {}
-    for per_day in team.get("developers", {}).values():
-        for dev, n in per_day.items():
-            totals[dev] = totals.get(dev, 0) + int(n)
+    totals = features.commits_per_developer(team)
     ranked = sorted(totals, key=lambda dev: (-totals[dev], dev))
     return ranked[: config.max_candidates]
 

@@ -39,6 +39,7 @@ from schemas.results import CodeQualityResult
 from schemas.types import AnalysisType, Priority
 from tests.conftest import free_port
 from tests.contract.test_providers import make_call
+from tests.support.beside import promptly_beside
 
 API_KEY = "sk-ant-test-batches"
 MODEL = "claude-sonnet-5-5"
@@ -227,12 +228,7 @@ async def test_a_batched_call_never_holds_the_live_half_open_probe(
     await asyncio.sleep(0.15)  # cooled down: the live circuit is half-open
     backfill = asyncio.create_task(gateway.analyze(request("in a batch for a minute")))
     await wait_for(lambda: batches(slow_sim).get("created", 0) == 1)
-    try:
-        async with asyncio.timeout(5):
-            live = await gateway.analyze(request("after the outage", priority="live"))
-    finally:
-        backfill.cancel()
-        await asyncio.gather(backfill, return_exceptions=True)
+    live = await promptly_beside(backfill, gateway.analyze(request("after the outage", priority="live")))
     assert live.provider == "claude"  # the live call was the probe, not refused as CircuitOpen
     assert gateway.breaker("claude").state is State.CLOSED
 
@@ -285,12 +281,7 @@ async def test_a_live_request_never_waits_on_an_identical_batched_one(
     gateway = await build(slow_sim)
     backfill = asyncio.create_task(gateway.analyze(request("same content")))
     await wait_for(lambda: batches(slow_sim).get("created", 0) == 1)
-    try:
-        async with asyncio.timeout(5):
-            live = await gateway.analyze(request("same content", priority="live"))
-    finally:
-        backfill.cancel()
-        await asyncio.gather(backfill, return_exceptions=True)
+    live = await promptly_beside(backfill, gateway.analyze(request("same content", priority="live")))
     assert not live.cache_hit
     assert slow_sim.stats()["completions"] == 1
     assert metrics.registry.get_sample_value("aexy_llm_coalesced_total") == 0

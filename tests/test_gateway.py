@@ -39,6 +39,7 @@ from schemas.request import AnalysisRequest
 from schemas.results import SkillExtractionResult
 from schemas.types import AnalysisType
 from tests.conftest import free_port
+from tests.support.beside import promptly_beside
 
 API_KEY = "sk-ant-test-never-logged"
 FAST_RETRY = RetryConfig(max_retries=3, backoff_initial_s=0.01, backoff_max_s=5, jitter_s=0)
@@ -419,12 +420,7 @@ async def test_a_live_request_never_waits_on_an_identical_backfill_held_by_its_s
     async with asyncio.timeout(5):
         while not sleeps.waits:  # noqa: ASYNC110 - the limiter's sleep is the observable state
             await asyncio.sleep(0.01)
-    try:
-        async with asyncio.timeout(5):
-            live = await gateway.analyze(request("same", priority="live"))
-    finally:
-        held.cancel()
-        await asyncio.gather(held, return_exceptions=True)
+    live = await promptly_beside(held, gateway.analyze(request("same", priority="live")))
     assert not live.cache_hit
     assert min(sleeps.waits) > 30  # the backfill call was really held for its share
     assert claude_sim.stats()["total"] == 2

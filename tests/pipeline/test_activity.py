@@ -18,7 +18,7 @@ from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import ActivityTracker
 from consumers.config import Topics
 from gateway.gateway import Gateway
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from gateway.simulator import SimulatorHandle
 from schemas.envelope import AnalysisResult
 from schemas.request import AnalysisRequest
 from schemas.types import Priority
@@ -30,12 +30,6 @@ from tests.plugins.kafka import KafkaBroker, consume_all, produce
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 RISKS = {"attrition_risk", "burnout_risk", "performance_trajectory"}
 KEY = "a-test-pseudonym-key-of-some-length"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
-        yield handle
 
 
 @pytest.fixture

@@ -5,21 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from consumers.config import Topics
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from gateway.simulator import SimulatorHandle
 from tests.pipeline.harness import claude_gateway, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
-        yield handle
 
 
 async def cli(kafka: KafkaBroker, topics: Topics, cwd: Path, *args: str) -> tuple[int, str]:

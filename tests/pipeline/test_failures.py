@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import orjson
-import pytest
 
 from consumers import headers as h
 from consumers.config import Topics
@@ -15,12 +13,6 @@ from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 from tests.pipeline.harness import claude_gateway, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
-        yield handle
 
 
 def headers_of(record: object) -> dict[str, str]:

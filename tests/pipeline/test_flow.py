@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import orjson
-import pytest
 
 from consumers.config import RoutingConfig, Topics
 from consumers.routing import route_activity, route_code_change
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from gateway.simulator import SimulatorHandle
 from schemas.events import parse_activity, parse_code_change
 from tests.pipeline.harness import claude_gateway, commit_event, corpus_examples, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
-        yield handle
 
 
 async def test_every_webhook_example_and_a_commit_yield_exactly_the_routed_results(

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.replay import lookup_holds, plan_replay
 from consumers.topics import admin_client
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from gateway.simulator import SimulatorHandle
 from tests.conftest import REDIS_TEST_URL
 from tests.pipeline.harness import commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all
@@ -32,12 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.redis]
 PROJECT = Path(__file__).resolve().parents[2]
 OLD = int(datetime(2020, 5, 1, tzinfo=UTC).timestamp() * 1000)
 SINCE = "2025-01-01"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
-        yield handle
 
 
 def settings_env(kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle) -> dict[str, str]:

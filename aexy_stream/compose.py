@@ -216,6 +216,12 @@ class LLMGateway(Gateway):
         self._redis = redis_client(settings)
         super().__init__(**gateway_parts(settings, self._redis, provider, metrics))
 
+    @property
+    def redis(self) -> Redis | None:
+        """The process's Redis client (None without REDIS_URL), closed with the gateway: the
+        activity state shares it rather than opening a second pool to the same server."""
+        return self._redis
+
     async def aclose(self) -> None:
         await super().aclose()
         if self._redis is not None:

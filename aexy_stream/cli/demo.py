@@ -25,7 +25,7 @@ from rich.console import Console
 from aexy_stream.broker import BrokerStartError, EmbeddedBroker
 from aexy_stream.cli.command import quiet_kafka, with_settings
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
+from aexy_stream.compose import LLMGateway, build_activity, processor_config, topics
 from aexy_stream.demo.cli_support import positive, stop_on_signals
 from aexy_stream.demo.feed import Commits, Feed, commit_records, example_names, example_records, read_commits
 from aexy_stream.demo.provider import Candidates, ProviderChoice, choose_provider
@@ -103,8 +103,7 @@ async def _run(settings: Settings, feed: Feed, console: Console, stop: asyncio.E
     registry = CollectorRegistry()
     gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
     metrics = ProcessorMetrics(registry)
-    redis = redis_client(settings)
-    activity = build_activity(settings, redis, metrics.activity_errors.inc)
+    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
     processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
     session = Session(processor, registry, topics(settings), _producer_config(settings))
     try:
@@ -112,8 +111,6 @@ async def _run(settings: Settings, feed: Feed, console: Console, stop: asyncio.E
             return await session.run(feed, view, stop)
     finally:
         await gateway.aclose()
-        if redis is not None:
-            await redis.aclose()
 
 
 async def _choose(settings: Settings) -> ProviderChoice:

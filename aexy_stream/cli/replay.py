@@ -22,7 +22,7 @@ from aexy_stream import gc_tuning
 from aexy_stream.cli.backfill import UNTIL_FORMS, moment, until_moment
 from aexy_stream.cli.command import with_settings
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client, topics
+from aexy_stream.compose import LLMGateway, build_activity, processor_config, topics
 from aexy_stream.settings import Settings
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -67,8 +67,7 @@ async def replay(settings: Settings, args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     metrics = ProcessorMetrics(registry)
     gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
-    redis = redis_client(settings)
-    activity = build_activity(settings, redis, metrics.activity_errors.inc)
+    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
     bounds = ReplayBounds(plan)
     processor = Processor(
         config, gateway, metrics, priority="backfill", topics=names, bounds=bounds, activity=activity
@@ -78,8 +77,6 @@ async def replay(settings: Settings, args: argparse.Namespace) -> int:
         await processor.run(_stop_on_signals())
     finally:
         await gateway.aclose()
-        if redis is not None:
-            await redis.aclose()
     print(_summary(registry, group), flush=True)
     return 0
 

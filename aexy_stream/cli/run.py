@@ -9,7 +9,7 @@ import signal
 
 from aexy_stream import gc_tuning
 from aexy_stream.cli.command import with_settings
-from aexy_stream.compose import LLMGateway, build_activity, processor_config, redis_client
+from aexy_stream.compose import LLMGateway, build_activity, processor_config
 from aexy_stream.settings import Settings
 from consumers.http import build_app, serving
 from consumers.metrics import ProcessorMetrics
@@ -38,8 +38,7 @@ async def serve(settings: Settings) -> None:
     gateway_metrics = default_metrics()
     gateway = LLMGateway(settings=settings, metrics=gateway_metrics)
     metrics = ProcessorMetrics(gateway_metrics.registry)
-    redis = redis_client(settings)
-    activity = build_activity(settings, redis, metrics.activity_errors.inc)
+    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
     processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
     app = build_app(lambda: processor.healthy, gateway_metrics.registry)
     try:
@@ -51,6 +50,4 @@ async def serve(settings: Settings) -> None:
             await processor.run(stop)
     finally:
         await gateway.aclose()
-        if redis is not None:
-            await redis.aclose()
     print("aexy-stream processor stopped cleanly", flush=True)

@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import RecordsToDelete
 
-from aexy_stream.compose import LLMGateway, build_activity, redis_client
+from aexy_stream.compose import LLMGateway, build_activity
 from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.replay import lookup_holds, plan_replay
@@ -116,16 +116,14 @@ async def test_replay_since_reruns_only_that_history_from_the_cache(
     env = settings_env(kafka, topics, sim)
     await produce_history(kafka.bootstrap_servers, topics.code_changes)
     settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
-    gateway, redis = LLMGateway(settings=settings), redis_client(settings)
-    activity = build_activity(settings, redis, lambda: None)  # the live run keeps the activity state too
+    gateway = LLMGateway(settings=settings)
+    activity = build_activity(settings, gateway.redis, lambda: None)  # the live run keeps it too
     try:
         async with running(processor_config(kafka.bootstrap_servers, topics), gateway, activity):
             await consume_all(kafka.bootstrap_servers, topics.results, 20, timeout_s=30)
             live = await settled(kafka.bootstrap_servers, topics.results, 20)
     finally:
         await gateway.aclose()
-        assert redis is not None
-        await redis.aclose()
     kinds = [orjson.loads(r.value)["analysis_type"] for r in live]
     assert kinds.count("team_health") == 5  # once for each repository in this interval
     calls_live = sim.stats()["total"]

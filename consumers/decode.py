@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,7 +86,7 @@ class Decoder:
         request = _analysis_request(origin.value)
         if self.priority == "backfill":  # a replay re-runs other services' requests as backfill
             request = request.model_copy(update={"priority": "backfill"})
-        origin = _with_event_id(origin, request.request_id)
+        origin = origin.with_event_id(request.request_id)
         return Work(origin, (request,), replay_topic=self.topics.requests, priority=request.priority)
 
     def _retry(self, origin: Origin, meta: dict[str, str]) -> Work:
@@ -118,7 +118,7 @@ def _routed(
     priority: Priority,
 ) -> Work:
     return Work(
-        _with_event_id(origin, event.event_id),
+        origin.with_event_id(event.event_id),
         routed.requests,
         skipped=routed.skipped,
         redactions=routed.redactions,
@@ -127,10 +127,6 @@ def _routed(
         event=None if routed.skipped.startswith("bot ") else event,  # bots are not developers
         priority=priority,
     )
-
-
-def _with_event_id(origin: Origin, event_id: str) -> Origin:
-    return replace(origin, event_id=event_id)
 
 
 def _analysis_request(value: bytes) -> AnalysisRequest:

@@ -10,6 +10,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -42,6 +43,10 @@ class Origin:
         """The origin of a consumed aiokafka record."""
         value, headers = record.value or b"", tuple(record.headers or ())
         return cls(record.topic, record.partition, record.offset, record.key, value, headers=headers)
+
+    def with_event_id(self, event_id: str) -> Origin:
+        """`dataclasses.replace` costs a few µs per call (it inspects the fields); this is per event."""
+        return Origin(self.topic, self.partition, self.offset, self.key, self.value, event_id, self.headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +81,8 @@ class Publisher:
         """What the producer's default partitioner picks for a key (murmur2 over all partitions),
         chosen here because aiokafka otherwise builds the set of available partitions on every
         send (about 12 µs), which a keyed partitioner then ignores."""
-        partitions = sorted(await self._producer.partitions_for(topic))
-        return int(_KEYED(key, partitions, partitions))
+        partitions = await self._producer.partitions_for(topic)
+        return _keyed_partition(key, tuple(sorted(partitions)))
 
     async def retry(
         self, request: AnalysisRequest, origin: Origin, failure: Failure, due_s: float
@@ -125,3 +130,10 @@ class Publisher:
             h.ORIGINAL_OFFSET: origin.offset,
             h.EVENT_ID: origin.event_id,
         }
+
+
+@lru_cache(maxsize=65_536)
+def _keyed_partition(key: bytes, partitions: tuple[int, ...]) -> int:
+    """Memoized: aiokafka's murmur2 is pure Python, and one subject's key recurs with each of its
+    results. Bounded, and keyed by the partition list, so a topic that grows is hashed anew."""
+    return int(_KEYED(key, list(partitions), list(partitions)))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
 from consumers.config import Topics
-from consumers.publish import Publisher
+from consumers.publish import Origin, Publisher
 from gateway.config import GatewayConfig
 from gateway.gateway import Gateway
 from gateway.providers.rules import RulesProvider
@@ -53,3 +54,17 @@ async def test_each_subject_lands_where_the_default_partitioner_puts_its_key(
     records = await consume_all(kafka.bootstrap_servers, topics.results, 2 * len(SUBJECTS))
     by_key = {(r.key, r.partition) for r in records}
     assert len(by_key) == len(SUBJECTS)  # each key's envelope and plain record share a partition
+
+
+def test_with_event_id_keeps_every_other_field() -> None:
+    origin = Origin("t", 3, 42, b"k", b"v", "old", (("x-github-event", b"push"),))
+    assert origin.with_event_id("new") == dataclasses.replace(origin, event_id="new")
+    assert {f.name for f in dataclasses.fields(Origin)} == {
+        "topic",
+        "partition",
+        "offset",
+        "key",
+        "value",
+        "event_id",
+        "headers",
+    }  # a new field must be carried by `with_event_id` too

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from gateway.providers.rules.inputs import text
@@ -171,6 +172,7 @@ _COMPILED_SNIFF: Mapping[str, tuple[re.Pattern[str], ...]] = {
 }
 
 
+@lru_cache(maxsize=8192)  # the stream processor asks for every changed path; the same paths recur
 def language_of(path: str) -> str | None:
     """The language of a path, by file name first, then by extension."""
     name = posixpath.basename(path.strip()).lower()

@@ -31,9 +31,15 @@ Produced = list[AnalysisResult[Any]]
 class Analyze(Protocol):
     """What the processor needs of the gateway."""
 
-    async def analyze(self, request: AnalysisRequest) -> AnalysisResult[Any]: ...
+    async def analyze(
+        self, request: AnalysisRequest, *, source: SourceRef | None = None
+    ) -> AnalysisResult[Any]:
+        """The envelope, with `source` stamped on it."""
+        ...
 
-    def cached(self, request: AnalysisRequest) -> AnalysisResult[Any] | None: ...
+    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> AnalysisResult[Any] | None:
+        """The envelope if the gateway's memory holds the answer (no await), else None."""
+        ...
 
     def cooling_down_for(self, priority: Priority = "live") -> float:
         """Seconds until a provider may be tried for a request of this priority (0: now)."""
@@ -102,11 +108,11 @@ class RecordHandler:
         deliveries: list[Delivery] = []
         misses: list[AnalysisRequest] = []
         for request in requests:
-            envelope = self._gateway.cached(request)
+            envelope = self._gateway.cached(request, source)
             if envelope is None:
                 misses.append(request)
             else:
-                deliveries.append(await self._published(envelope, work, source, produced))
+                deliveries.append(await self._published(envelope, work, produced))
         if misses:
             deliveries += await asyncio.gather(*(self._run(r, work, source, produced) for r in misses))
         return deliveries
@@ -118,7 +124,7 @@ class RecordHandler:
             await self._providers_ready(request.priority)
             if self._parking:
                 return await self._park(request, work)
-            call = asyncio.ensure_future(self._gateway.analyze(request))
+            call = asyncio.ensure_future(self._gateway.analyze(request, source=source))
             self._calls.add(call)
             self._metrics.in_flight.inc()
             try:
@@ -132,7 +138,7 @@ class RecordHandler:
             finally:
                 self._calls.discard(call)
                 self._metrics.in_flight.dec()
-        return await self._published(envelope, work, source, produced)
+        return await self._published(envelope, work, produced)
 
     async def _providers_ready(self, priority: Priority) -> None:
         """Every provider cooling down for this lane: wait here (the processor pauses its input
@@ -140,12 +146,9 @@ class RecordHandler:
         while not self._parking and (delay := self._gateway.cooling_down_for(priority)) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
             await asyncio.sleep(min(delay, 1.0))
 
-    async def _published(
-        self, envelope: AnalysisResult[Any], work: Work, source: SourceRef, produced: Produced
-    ) -> Delivery:
-        stamped = envelope.model_copy(update={"source": source})
-        delivery = await self._publisher.result(stamped)
-        produced.append(stamped)
+    async def _published(self, envelope: AnalysisResult[Any], work: Work, produced: Produced) -> Delivery:
+        delivery = await self._publisher.result(envelope)
+        produced.append(envelope)
         self._metrics.events_out.labels("results").inc()
         if work.event_time is not None:
             self._metrics.e2e.observe(max((datetime.now(UTC) - work.event_time).total_seconds(), 0.0))

@@ -90,15 +90,17 @@ class Processor:
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer, producer = self._clients()
+        publisher = Publisher(producer, self._config.topics)
         await producer.start()
         try:
             await consumer.start()
-            handler = self._handler(producer)
+            handler = self._handler(publisher)
             await self._loop(consumer, handler, stop)
             await self._drain(consumer, handler)
         finally:
             self._started.clear()
             await consumer.stop()
+            await publisher.flush()
             await producer.stop()
 
     def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
@@ -123,11 +125,10 @@ class Processor:
         self._consumer, self._producer = consumer, producer
         return consumer, producer
 
-    def _handler(self, producer: AIOKafkaProducer) -> RecordHandler:
+    def _handler(self, publisher: Publisher) -> RecordHandler:
         c = self._config
         decoder = Decoder(c.topics, c.routing, c.max_event_bytes, self._priority)
         policy = RetryPolicy(c.retry_backoff_base_s, c.retry_max_attempts)
-        publisher = Publisher(producer, c.topics)
         return RecordHandler(
             self._gateway,
             publisher,

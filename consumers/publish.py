@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
 from consumers import headers as h
 from consumers.config import Topics
+from consumers.outbox import Outbox
 from schemas.envelope import AnalysisResult
 from schemas.request import AnalysisRequest
 
@@ -67,15 +68,20 @@ class Publisher:
     def __init__(self, producer: AIOKafkaProducer, topics: Topics) -> None:
         self._producer = producer
         self._topics = topics
+        self._outbox = Outbox(producer)
 
     async def result(self, envelope: AnalysisResult[Any]) -> Delivery:
-        """Keyed by subject, so one subject's results stay in order on one partition."""
+        """Keyed by subject, so one subject's results stay in order on one partition; batched per
+        partition (`consumers/outbox.py`): the delivery is the batch's."""
         value = envelope.model_dump_json().encode()
         key = (envelope.subject or envelope.request_id).encode()
         topic = self._topics.results
         partition = await self._keyed_partition(topic, key)
-        delivery: Delivery = await self._producer.send(topic, value, key=key, partition=partition)
-        return delivery
+        return self._outbox.put(TopicPartition(topic, partition), key, value)
+
+    async def flush(self) -> None:
+        """Every result published so far handed to the producer (call before stopping it)."""
+        await self._outbox.flush()
 
     async def _keyed_partition(self, topic: str, key: bytes) -> int:
         """What the producer's default partitioner picks for a key (murmur2 over all partitions),

@@ -49,7 +49,7 @@ from gateway.providers.base import ChatMessage, Provider, ProviderCall, Provider
 from gateway.resilience.availability import AvailabilityProbe
 from gateway.resilience.breaker import CircuitBreaker, Transport
 from gateway.resilience.retry import retrying
-from schemas.envelope import SCHEMA_VERSION, AnalysisResult, utc_now
+from schemas.envelope import SCHEMA_VERSION, AnalysisResult, SourceRef, utc_now
 from schemas.request import AnalysisRequest
 from schemas.results import ResultModel, result_model
 from schemas.types import AnalysisType, Priority
@@ -164,17 +164,24 @@ class Gateway:
         return min((self._breaker_for(name, priority).retry_in() for name in chain), default=0.0)
 
     async def analyze(
-        self, request: AnalysisRequest, *, use_cache: bool = True, provider: str | None = None
+        self,
+        request: AnalysisRequest,
+        *,
+        use_cache: bool = True,
+        provider: str | None = None,
+        source: SourceRef | None = None,
     ) -> AnalysisResult[Any]:
+        """The envelope of one analysis; `source` (the input record the request came from) is
+        stamped on it as given."""
         started, trace = perf_counter(), _Trace()
         try:
             answer = await self._through_chain(request, use_cache, self._chain(provider), trace)
         except GatewayError as exc:
             self._record_failure(request, exc, started)
             raise
-        return self._envelope(request, answer, started, trace)
+        return self._envelope(request, answer, started, trace, source)
 
-    def cached(self, request: AnalysisRequest) -> AnalysisResult[Any] | None:
+    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> AnalysisResult[Any] | None:
         """The first provider's answer if the in-process memory tier holds it, found without
         awaiting (None otherwise: call `analyze`). The stream processor's fast path for hot
         entries: no task and no trip through the event loop per request."""
@@ -189,7 +196,7 @@ class Gateway:
             answer = self._decode(request.analysis_type, entry.value)
         except (ValueError, TypeError):
             return None  # `analyze` finds it again, counts the error and calls the provider
-        return self._envelope(request, answer, started, _Trace())
+        return self._envelope(request, answer, started, _Trace(), source)
 
     async def aclose(self) -> None:
         for provider in self._providers.values():
@@ -405,7 +412,12 @@ class Gateway:
         return sleep
 
     def _envelope(
-        self, request: AnalysisRequest, answer: Answer, started: float, trace: _Trace
+        self,
+        request: AnalysisRequest,
+        answer: Answer,
+        started: float,
+        trace: _Trace,
+        source: SourceRef | None,
     ) -> AnalysisResult[Any]:
         prices, tokens = self._config.prices, (answer.input_tokens, answer.output_tokens)
         cost = cost_usd(prices, answer.priced_model, *tokens, factor=answer.price_factor)
@@ -414,6 +426,7 @@ class Gateway:
             {
                 "schema_version": SCHEMA_VERSION,
                 "created_at": utc_now(),
+                "source": source,
                 "request_id": request.request_id,
                 "analysis_type": request.analysis_type,
                 "subject": request.subject,

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from consumers.config import ProcessorConfig
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
+from schemas.envelope import SourceRef
 from schemas.request import AnalysisRequest
 
 LIVE = TopicPartition("code.changes", 0)
@@ -23,10 +24,10 @@ class Cooling:
     def __init__(self, live: float, backfill: float) -> None:
         self._left = {"live": live, "backfill": backfill}
 
-    async def analyze(self, request: AnalysisRequest) -> Any:
+    async def analyze(self, request: AnalysisRequest, *, source: SourceRef | None = None) -> Any:
         raise AssertionError("no call expected")
 
-    def cached(self, request: AnalysisRequest) -> None:
+    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> None:
         return None
 
     def cooling_down_for(self, priority: str = "live") -> float:

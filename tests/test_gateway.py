@@ -35,6 +35,7 @@ from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.resilience.breaker import State
 from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from schemas.envelope import SourceRef
 from schemas.request import AnalysisRequest
 from schemas.results import SkillExtractionResult
 from schemas.types import AnalysisType
@@ -489,6 +490,19 @@ async def test_cached_answers_from_memory_without_a_call(
     assert claude_sim.stats()["total"] == 1
     labels = {"provider": "claude", "analysis_type": "skill_extraction"}
     assert metrics_value(metrics, "aexy_llm_requests_total", **labels, outcome="cache_hit") == 1
+
+
+async def test_the_source_given_is_stamped_on_the_envelope_of_a_call_and_of_a_hit(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    gateway = await build(claude(claude_sim))
+    first_ref = SourceRef(topic="code.changes", partition=2, offset=41, event_id="e-1")
+    second_ref = SourceRef(topic="code.changes", partition=3, offset=7, event_id="e-2")
+    called = await gateway.analyze(request(), source=first_ref)
+    hit = gateway.cached(request(request_id="r-2"), second_ref)
+    assert hit is not None and hit.cache_hit
+    assert (called.source, hit.source) == (first_ref, second_ref)  # the source never comes from the cache
+    assert claude_sim.stats()["total"] == 1
 
 
 async def test_cached_skips_an_entry_that_no_longer_decodes(

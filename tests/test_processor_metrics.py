@@ -10,16 +10,17 @@ from prometheus_client import CollectorRegistry
 from consumers.config import ProcessorConfig
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
+from schemas.envelope import SourceRef
 from schemas.request import AnalysisRequest
 
 
 class NoGateway:
     """`revoked()` never calls the gateway: any call is a failure."""
 
-    async def analyze(self, request: AnalysisRequest) -> Any:
+    async def analyze(self, request: AnalysisRequest, *, source: SourceRef | None = None) -> Any:
         raise AssertionError("revoked() called the gateway")
 
-    def cached(self, request: AnalysisRequest) -> None:
+    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> None:
         raise AssertionError("revoked() called the gateway")
 
     def cooling_down_for(self, priority: str = "live") -> float:

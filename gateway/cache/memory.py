@@ -1,25 +1,27 @@
-"""The in-process tier: a size-bounded cachetools TLRU cache with a TTL per entry."""
+"""The in-process tier: a size-bounded cachetools LRU cache with a TTL per entry.
+
+Each entry carries its expiry and is dropped when read past it. cachetools' `TLRUCache` would also
+evict expired entries before live ones, but a lookup there costs about 0.9 µs against 0.2 µs here,
+and the stream processor makes three per event; with TTLs of hours, what it would evict first is
+rarely there.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from cachetools import TLRUCache
+from cachetools import LRUCache
 
 from gateway.cache.base import Entry
 
 _Stored = tuple[bytes, float]  # value, expiry on the cache's clock
 
 
-def _expires(_key: str, stored: _Stored, _now: float) -> float:
-    return stored[1]
-
-
 class MemoryCache:
     def __init__(self, max_items: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._entries: TLRUCache[str, _Stored] = TLRUCache(maxsize=max_items, ttu=_expires, timer=clock)
+        self._entries: LRUCache[str, _Stored] = LRUCache(maxsize=max_items)
 
     @property
     def tier(self) -> str:
@@ -33,7 +35,11 @@ class MemoryCache:
         stored = self._entries.get(key)
         if stored is None:
             return None
-        return Entry(stored[0], stored[1] - self._clock())
+        remaining = stored[1] - self._clock()
+        if remaining <= 0:
+            del self._entries[key]
+            return None
+        return Entry(stored[0], remaining)
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if ttl_s > 0:

@@ -19,7 +19,7 @@ from consumers.activity.tracker import ActivityTracker
 from consumers.config import Topics
 from gateway.gateway import Gateway
 from gateway.simulator import SimulatorHandle
-from schemas.envelope import AnalysisResult
+from schemas.envelope import AnalysisResult, SourceRef
 from schemas.request import AnalysisRequest
 from schemas.types import Priority
 from tests.activity.history import by_time, declining, steady
@@ -56,13 +56,15 @@ class Recording:
         self.gateway = gateway
         self.requests: list[AnalysisRequest] = []
 
-    async def analyze(self, request: AnalysisRequest) -> AnalysisResult[Any]:
+    async def analyze(
+        self, request: AnalysisRequest, *, source: SourceRef | None = None
+    ) -> AnalysisResult[Any]:
         self.requests.append(request)
-        return await self.gateway.analyze(request)
+        return await self.gateway.analyze(request, source=source)
 
-    def cached(self, request: AnalysisRequest) -> AnalysisResult[Any] | None:
+    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> AnalysisResult[Any] | None:
         self.requests.append(request)
-        return self.gateway.cached(request)
+        return self.gateway.cached(request, source)
 
     def cooling_down_for(self, priority: Priority = "live") -> float:
         return self.gateway.cooling_down_for(priority)

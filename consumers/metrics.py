@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 
-from gateway.metric_family import Family
+from gateway.metric_family import CounterFamily, Family, HistogramFamily
 
 E2E_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600)
 
@@ -13,8 +13,8 @@ class ProcessorMetrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
 
-        def counter(name: str, doc: str, *labels: str) -> Family[Counter]:
-            return Family(Counter(f"aexy_stream_{name}", doc, labels, registry=registry))
+        def counter(name: str, doc: str, *labels: str) -> CounterFamily:
+            return CounterFamily(f"aexy_stream_{name}", doc, labels, registry=registry)
 
         def gauge(name: str, doc: str) -> Gauge:
             return Gauge(f"aexy_stream_{name}", doc, registry=registry)
@@ -23,16 +23,10 @@ class ProcessorMetrics:
         self.events_out = counter("events_out", "Records written per topic", "topic")
         self.skipped = counter("events_skipped", "Events with no analyses", "reason")
         self.routed = counter("routed_requests", "Requests routed", "analysis_type")
-        self.redactions = Counter(
-            "aexy_stream_redactions", "Secrets redacted from content", registry=registry
-        )
+        self.redactions = counter("redactions", "Secrets redacted from content")
         self.retries = counter("retries", "Requests parked on the retry topic", "error_type")
         self.dead_letters = counter("dead_letters", "Records dead-lettered", "error_type")
-        self.activity_errors = Counter(
-            "aexy_stream_activity_state_errors",
-            "Activity state updates skipped (store down)",
-            registry=registry,
-        )
+        self.activity_errors = counter("activity_state_errors", "Activity state updates skipped (store down)")
         self.in_flight = gauge("in_flight_calls", "Gateway calls in flight")
         self.pending = gauge("pending_records", "Input records read and not finished")
         self.lag = Family(
@@ -44,7 +38,7 @@ class ProcessorMetrics:
             )
         )
         self.paused = gauge("paused", "1 while fetching is paused for backpressure")
-        self.e2e = Histogram(
+        self.e2e = HistogramFamily(
             "aexy_stream_end_to_end_seconds",
             "From event time to published result",
             buckets=E2E_BUCKETS,

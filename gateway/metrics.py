@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry
 
-from gateway.metric_family import Family
+from gateway.metric_family import CounterFamily, HistogramFamily
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80)
 OVERHEAD_BUCKETS = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 5e-2)
@@ -16,8 +16,8 @@ class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
 
-        def counter(name: str, doc: str, labels: tuple[str, ...]) -> Family[Counter]:
-            return Family(Counter(name, doc, labels, registry=registry))
+        def counter(name: str, doc: str, labels: tuple[str, ...]) -> CounterFamily:
+            return CounterFamily(name, doc, labels, registry=registry)
 
         self.requests = counter(
             "aexy_llm_requests",
@@ -32,33 +32,27 @@ class GatewayMetrics:
         self.fallbacks = counter(
             "aexy_llm_fallbacks", "Providers skipped or failed over", ("provider", "reason")
         )
-        self.coalesced = Counter(
-            "aexy_llm_coalesced", "Requests that joined an identical call in flight", registry=registry
-        )
+        self.coalesced = counter("aexy_llm_coalesced", "Requests that joined an identical call in flight", ())
         self.cost = counter("aexy_llm_cost_usd", "Cost in USD", ("provider", "model"))
-        self.latency = Family(
-            Histogram(
-                "aexy_llm_latency_seconds",
-                "End-to-end analysis latency",
-                ("provider", "analysis_type"),
-                buckets=LATENCY_BUCKETS,
-                registry=registry,
-            )
+        self.latency = HistogramFamily(
+            "aexy_llm_latency_seconds",
+            "End-to-end analysis latency",
+            ("provider", "analysis_type"),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
         )
-        self.overhead = Histogram(
+        self.overhead = HistogramFamily(
             "aexy_llm_gateway_overhead_seconds",
             "Time spent in the gateway outside provider calls and deliberate waits",
             buckets=OVERHEAD_BUCKETS,
             registry=registry,
         )
-        self.limiter_wait = Family(
-            Histogram(
-                "aexy_llm_limiter_wait_seconds",
-                "Time waiting for rate budget",
-                ("provider",),
-                buckets=LATENCY_BUCKETS,
-                registry=registry,
-            )
+        self.limiter_wait = HistogramFamily(
+            "aexy_llm_limiter_wait_seconds",
+            "Time waiting for rate budget",
+            ("provider",),
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
         )
 
     def record_cache(self, tier: str, hit: bool) -> None:

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from consumers.metrics import ProcessorMetrics
-from gateway.metric_family import Family
+from gateway.metric_family import CounterFamily, Family, HistogramFamily
 from gateway.metrics import GatewayMetrics
 from producers.webhook.metrics import WebhookMetrics
 
@@ -72,6 +72,8 @@ def labels_of(owner: object, name: str) -> set[str]:
     before a first `labels()` call), hence its `_name` and `_labelnames` attributes.
     """
     for value in vars(owner).values():
+        if isinstance(value, CounterFamily | HistogramFamily) and value.name == name:
+            return set(value.labelnames)
         metric = value.metric if isinstance(value, Family) else value
         if isinstance(metric, Counter | Gauge | Histogram) and metric._name == name:
             return set(metric._labelnames)

@@ -79,8 +79,10 @@ class _Children(Collector, Generic[C]):
     ) -> None:
         self.name, self.doc, self.labelnames = name, doc, tuple(labelnames)
         self._children: dict[tuple[str, ...], C] = {}
+        self._only: C | None = None
+        """The child of a family without labels, for its `inc()`/`observe()`."""
         if not self.labelnames:
-            self._children[()] = self._child()
+            self._only = self._children[()] = self._child()
         if registry is not None:
             registry.register(self)
 
@@ -94,6 +96,11 @@ class _Children(Collector, Generic[C]):
 
     def remove(self, *values: str) -> None:
         self._children.pop(values, None)
+
+    def _unlabelled(self, only: C | None) -> C:
+        if only is None:
+            raise ValueError(f"{self.name} has labels {self.labelnames}: use labels(...)")
+        return only
 
     def describe(self) -> list[Metric]:
         return [self._family()]
@@ -117,7 +124,7 @@ class CounterFamily(_Children[CountChild]):
 
     def inc(self, amount: float = 1.0) -> None:
         """The unlabelled counter's increment."""
-        self.labels().inc(amount)
+        self._unlabelled(self._only).inc(amount)
 
     def collect(self) -> Iterator[Metric]:
         family = self._family()
@@ -148,7 +155,7 @@ class HistogramFamily(_Children[HistogramChild]):
 
     def observe(self, amount: float) -> None:
         """The unlabelled histogram's observation."""
-        self.labels().observe(amount)
+        self._unlabelled(self._only).observe(amount)
 
     def collect(self) -> Iterator[Metric]:
         family = self._family()

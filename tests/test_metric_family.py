@@ -68,5 +68,7 @@ def test_misuse_is_refused() -> None:
         counter.labels("claude", "extra")
     with pytest.raises(ValueError, match="only go up"):
         counter.labels("claude").inc(-1)
+    with pytest.raises(ValueError, match="use labels"):
+        counter.inc()
     with pytest.raises(ValueError, match="Duplicated timeseries"):
         CounterFamily("calls", "Calls again", ("provider",), registry=registry)

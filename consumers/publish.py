@@ -76,19 +76,17 @@ class Publisher:
         value = envelope.model_dump_json().encode()
         key = (envelope.subject or envelope.request_id).encode()
         topic = self._topics.results
-        partition = await self._keyed_partition(topic, key)
+        partition = _keyed_partition(key, await self._partition_count(topic))
         return self._outbox.put(TopicPartition(topic, partition), key, value)
 
     async def flush(self) -> None:
         """Every result published so far handed to the producer (call before stopping it)."""
         await self._outbox.flush()
 
-    async def _keyed_partition(self, topic: str, key: bytes) -> int:
-        """What the producer's default partitioner picks for a key (murmur2 over all partitions),
-        chosen here because aiokafka otherwise builds the set of available partitions on every
-        send (about 12 µs), which a keyed partitioner then ignores."""
-        partitions = await self._producer.partitions_for(topic)
-        return _keyed_partition(key, tuple(sorted(partitions)))
+    async def _partition_count(self, topic: str) -> int:
+        """From the producer's metadata at hand; waits for it only when the topic is not known yet."""
+        known = self._producer.client.cluster.partitions_for_topic(topic)
+        return len(known or await self._producer.partitions_for(topic))
 
     async def retry(
         self, request: AnalysisRequest, origin: Origin, failure: Failure, due_s: float
@@ -139,7 +137,11 @@ class Publisher:
 
 
 @lru_cache(maxsize=65_536)
-def _keyed_partition(key: bytes, partitions: tuple[int, ...]) -> int:
-    """Memoized: aiokafka's murmur2 is pure Python, and one subject's key recurs with each of its
-    results. Bounded, and keyed by the partition list, so a topic that grows is hashed anew."""
-    return int(_KEYED(key, list(partitions), list(partitions)))
+def _keyed_partition(key: bytes, count: int) -> int:
+    """What the producer's default partitioner picks for a key: murmur2 over all partitions (Kafka
+    numbers them 0..count-1), as Java clients do. Chosen here because aiokafka otherwise builds the
+    set of available partitions on every send, which a keyed partitioner then ignores. Memoized:
+    aiokafka's murmur2 is pure Python and a subject's key recurs with each of its results; keyed by
+    the count too, so a topic that grows is hashed anew."""
+    partitions = list(range(count))
+    return int(_KEYED(key, partitions, partitions))

@@ -33,9 +33,13 @@ log = logging.getLogger(__name__)
 
 
 async def acknowledged(deliveries: Iterable[asyncio.Future[object]]) -> None:
-    """Step 2: wait until the broker acknowledged every output of one input record."""
+    """Step 2: wait until the broker acknowledged every output of one input record (raises the
+    producer's error if it did not). A result's delivery is its whole batch's (`consumers/outbox.py`):
+    it is shielded, so a record cancelled while waiting cancels no other record's delivery."""
     for delivery in deliveries:
-        await delivery  # one at a time: an acknowledged (done) future costs no trip through the loop
+        if not delivery.done():  # one at a time: an acknowledged (done) future costs no wait
+            await asyncio.shield(delivery)
+        delivery.result()
 
 
 async def commit_finished(

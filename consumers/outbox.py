@@ -8,11 +8,14 @@ batch, which every record of the batch shares as its delivery.
 
 Per partition one batch is being filled at a time, and batches are handed to the producer in the
 order they were filled, by one drain task per partition, so one subject's results keep their
-order. The drain task takes the batch being filled when the producer can queue it: aiokafka
-queues one batch per partition and waits while one is still unsent, and the records arriving
-meanwhile fill the next batch. The producer's `linger_ms` and `acks` apply to these batches as
-to any other. A delivery fails with the batch (the producer's error), and its records' inputs
-stay unfinished (`consumers/commit.py`).
+order. The drain task closes the batch being filled and hands it over; aiokafka queues one batch
+per partition and makes the hand-over wait while one is still unsent, and the records arriving
+meanwhile fill the next batch. A closed batch does not linger: it is sent as soon as the
+producer's sender takes it (`linger_ms` applies to the retry and dead-letter records only), so
+under light load a batch may hold a single result. `acks` applies as to any record. A delivery
+fails with its batch (the producer's error), or is cancelled if the batch was never handed over,
+and the inputs of its records stay unfinished (`consumers/commit.py`). A delivery is shared by
+its batch: its waiters shield it (`acknowledged`), so cancelling one record cancels no other.
 """
 
 from __future__ import annotations
@@ -53,13 +56,15 @@ class Outbox:
             if not _append(batch, key, value, headers):  # an empty batch takes any record: never lose one
                 raise RuntimeError(f"aiokafka refused a record of {len(value)} bytes on an empty batch")
         if tp not in self._drains:
-            self._drains[tp] = asyncio.create_task(self._drain(tp))
+            drain = self._drains[tp] = asyncio.create_task(self._drain(tp))
+            drain.add_done_callback(lambda task: self._cancelled_early(tp, task))
         return batch.delivery
 
     async def flush(self) -> None:
-        """Until every batch filled so far is in the producer's hands (before `producer.stop()`)."""
+        """Until every batch filled so far is in the producer's hands (before `producer.stop()`).
+        A caller cancelled meanwhile leaves the drains running."""
         while self._drains:
-            await asyncio.gather(*self._drains.values(), return_exceptions=True)
+            await asyncio.shield(asyncio.gather(*self._drains.values(), return_exceptions=True))
 
     def _open(self, tp: TopicPartition) -> _Batch:
         batch = self._filling[tp] = _Batch(self._producer.create_batch())
@@ -69,8 +74,22 @@ class Outbox:
         try:
             while (batch := self._next(tp)) is not None:
                 await self._hand_over(tp, batch)
+        except asyncio.CancelledError:
+            self._abandon(tp)
+            raise
         finally:
             del self._drains[tp]
+
+    def _cancelled_early(self, tp: TopicPartition, task: asyncio.Task[None]) -> None:
+        """A drain cancelled before its first step never ran its own clean-up."""
+        if self._drains.get(tp) is task:
+            del self._drains[tp]
+            self._abandon(tp)
+
+    def _abandon(self, tp: TopicPartition) -> None:
+        """Nothing left for this partition will be sent: its deliveries say so."""
+        while (batch := self._next(tp)) is not None:
+            batch.delivery.cancel()
 
     def _next(self, tp: TopicPartition) -> _Batch | None:
         full = self._full.get(tp)
@@ -82,8 +101,12 @@ class Outbox:
         batch.builder.close()  # nothing else joins it (a plain `send()` to this partition would)
         try:
             sent = await self._producer.send_batch(batch.builder, tp.topic, partition=tp.partition)
+        except asyncio.CancelledError:
+            batch.delivery.cancel()
+            raise
         except Exception as exc:  # closed producer, queue timeout: the records were not sent
-            batch.delivery.set_exception(exc)
+            if not batch.delivery.done():
+                batch.delivery.set_exception(exc)
             return
         sent.add_done_callback(lambda done: _settle(batch.delivery, done))
 

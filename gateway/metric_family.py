@@ -5,8 +5,8 @@ histogram) walk its buckets in Python: about 0.6 and 1.5 µs. The stream process
 ten increments and nine observations per event, about a tenth of its CPU. `CounterFamily` and
 `HistogramFamily` keep each child's values as plain numbers instead (an increment adds to a float, an
 observation bisects the bounds in C) and are themselves the registry's collectors, so names, types and
-exposition stay prometheus_client's own. Each process updates them from its event loop only (its HTTP
-endpoints run on that loop too), so they take no lock.
+exposition stay prometheus_client's own, except that they export no `_created` samples. Each process
+updates them from its event loop only (its HTTP endpoints run on that loop too), so they take no lock.
 
 `Family` keeps the children of a prometheus_client metric (the gauges) in a dict: its `labels()` also
 validates the values and locks (about 2 µs). Label values are bounded (providers, analysis types,
@@ -68,7 +68,9 @@ class HistogramChild:
 
     def observe(self, amount: float) -> None:
         self.sum += amount
-        self.counts[bisect_left(self._bounds, amount)] += 1  # the first bucket whose bound >= amount
+        index = bisect_left(self._bounds, amount)  # the first bucket whose bound >= amount
+        if amount <= self._bounds[index]:  # False for NaN only: in no bucket, as prometheus_client does
+            self.counts[index] += 1
 
 
 class _Children(Collector, Generic[C]):
@@ -148,7 +150,9 @@ class HistogramFamily(_Children[HistogramChild]):
         buckets: Sequence[float] = Histogram.DEFAULT_BUCKETS,
         registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
-        bounds = sorted(float(b) for b in buckets)
+        bounds = [float(b) for b in buckets]
+        if bounds != sorted(bounds):
+            raise ValueError(f"{name}: buckets not in sorted order")
         self.bounds = tuple(bounds if bounds and bounds[-1] == INF else [*bounds, INF])
         self._le = [floatToGoString(b) for b in self.bounds]  # type: ignore[no-untyped-call]
         super().__init__(name, doc, labelnames, registry)

@@ -8,8 +8,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from gateway.metric_family import CounterFamily, HistogramFamily
 
 BUCKETS = (0.005, 0.1, 1, 2.5)
-OBSERVATIONS = (0.0, 0.005, 0.0051, 0.1, 0.7, 1.0, 2.5, 2.6, 1e9, -1.0)
-"""Values on, just above and far past the bounds, and below the first."""
+OBSERVATIONS = (0.0, 0.005, 0.0051, 0.1, 0.7, 1.0, 2.5, 2.6, 1e9, -1.0, float("nan"))
+"""Values on, just above and far past the bounds, below the first, and NaN (counted in no bucket)."""
 
 
 def exposition(registry: CollectorRegistry) -> list[str]:
@@ -70,5 +70,7 @@ def test_misuse_is_refused() -> None:
         counter.labels("claude").inc(-1)
     with pytest.raises(ValueError, match="use labels"):
         counter.inc()
+    with pytest.raises(ValueError, match="sorted order"):
+        HistogramFamily("waits", "Waits", buckets=(1, 0.5), registry=registry)
     with pytest.raises(ValueError, match="Duplicated timeseries"):
         CounterFamily("calls", "Calls again", ("provider",), registry=registry)

@@ -16,6 +16,7 @@ from gateway.errors import (
     SpendLimitReached,
     is_retryable,
 )
+from gateway.providers.base import token_count
 from gateway.providers.translate import from_status, parse_retry_after
 
 ANTHROPIC_429 = {
@@ -109,3 +110,12 @@ def test_parse_retry_after(headers: dict[str, str], seconds: float | None) -> No
 
 def test_retry_after_as_http_date_in_the_past_is_zero() -> None:
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("reported", "counted"),
+    [(12, 12), ("7", 7), (3.0, 3), (None, 0), (-5, 0), ("-1", 0), ("many", 0), (float("nan"), 0),
+     (float("inf"), 0), ({"tokens": 1}, 0)],
+)  # fmt: skip
+def test_a_usage_figure_is_a_count_never_below_zero(reported: object, counted: int) -> None:
+    assert token_count(reported) == counted

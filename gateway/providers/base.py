@@ -55,6 +55,17 @@ class ProviderReply:
     """Share of the list price the call is billed at (0.5 for Claude Message Batches)."""
 
 
+def token_count(value: object) -> int:
+    """A usage figure as a server reported it; missing, malformed or negative counts as 0 (the
+    envelope and the token counters take no negative figure)."""
+    if not isinstance(value, int | float | str):
+        return 0
+    try:
+        return max(int(value), 0)
+    except (ValueError, OverflowError):  # "many", NaN, infinity
+        return 0
+
+
 class ConfiguredProvider:
     """Name and model from a `ProviderConfig`: the identity every concrete provider shares."""
 

@@ -21,7 +21,14 @@ import orjson
 from gateway.config import ProviderConfig
 from gateway.errors import GatewayError, ProviderUnavailable
 from gateway.providers import translate
-from gateway.providers.base import NO_HINT, ConfiguredProvider, ProviderCall, ProviderReply, RateHint
+from gateway.providers.base import (
+    NO_HINT,
+    ConfiguredProvider,
+    ProviderCall,
+    ProviderReply,
+    RateHint,
+    token_count,
+)
 from gateway.providers.ratelimit_headers import anthropic_hint
 
 UNREADABLE = (ValueError, TypeError, AttributeError)
@@ -71,8 +78,8 @@ def reply_of(
 ) -> ProviderReply:
     return ProviderReply(
         text=_text_of(message),
-        input_tokens=message.usage.input_tokens,
-        output_tokens=message.usage.output_tokens,
+        input_tokens=token_count(message.usage.input_tokens),
+        output_tokens=token_count(message.usage.output_tokens),
         model=message.model,
         rate=rate,
         price_factor=price_factor,

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from gateway.config import ProviderConfig
-from gateway.providers.base import ProviderCall, ProviderReply
+from gateway.providers.base import ProviderCall, ProviderReply, token_count
 from gateway.providers.http import HttpJsonProvider, answers, post_json
 
 
@@ -24,8 +24,8 @@ class OllamaProvider(HttpJsonProvider):
         content = message.get("content") if isinstance(message, dict) else None
         return ProviderReply(
             text=content if isinstance(content, str) else "",  # nothing usable: the repair call follows
-            input_tokens=int(reply.get("prompt_eval_count") or 0),
-            output_tokens=int(reply.get("eval_count") or 0),
+            input_tokens=token_count(reply.get("prompt_eval_count")),
+            output_tokens=token_count(reply.get("eval_count")),
             model=str(reply.get("model") or self.model),
             usage_known="eval_count" in reply,
         )

@@ -9,7 +9,7 @@ import httpx
 
 from gateway.config import ProviderConfig
 from gateway.errors import ProviderUnavailable
-from gateway.providers.base import ProviderCall, ProviderReply
+from gateway.providers.base import ProviderCall, ProviderReply, token_count
 from gateway.providers.http import HttpJsonProvider, answers, post_json
 from gateway.providers.ratelimit_headers import openai_hint
 
@@ -28,8 +28,8 @@ class OpenAIProvider(HttpJsonProvider):
         usage = reply.get("usage") or {}
         return ProviderReply(
             text=self._content(reply),
-            input_tokens=int(usage.get("prompt_tokens") or 0),
-            output_tokens=int(usage.get("completion_tokens") or 0),
+            input_tokens=token_count(usage.get("prompt_tokens")),
+            output_tokens=token_count(usage.get("completion_tokens")),
             model=str(reply.get("model") or self.model),
             rate=openai_hint(headers),
             usage_known=bool(usage),

@@ -9,6 +9,7 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import ProducerClosed
 
+from consumers.commit import acknowledged
 from consumers.config import Topics
 from consumers.outbox import Outbox
 from tests.plugins.kafka import KafkaBroker, consume_all
@@ -95,3 +96,50 @@ async def test_a_delivery_fails_when_the_producer_is_closed(kafka: KafkaBroker, 
     delivery = Outbox(producer).put(TopicPartition(topics.results, 0), None, b"too late")
     with pytest.raises(ProducerClosed):
         await delivery
+
+
+async def test_a_record_cancelled_while_waiting_cancels_no_other_record_of_its_batch(
+    kafka: KafkaBroker, topics: Topics, producer: AIOKafkaProducer
+) -> None:
+    outbox = Outbox(producer)
+    tp = TopicPartition(topics.results, 0)
+    first, second = outbox.put(tp, None, b"a"), outbox.put(tp, None, b"b")
+    assert first is second  # one batch, one delivery
+    waiters = [asyncio.create_task(acknowledged([first])), asyncio.create_task(acknowledged([second]))]
+    await asyncio.sleep(0)
+    assert not first.done()  # both records are waiting on the broker
+    waiters[0].cancel()
+    await waiters[1]
+    assert waiters[0].cancelled() and first.done() and not first.cancelled()
+    records = await consume_all(kafka.bootstrap_servers, topics.results, 2)
+    assert [r.value for r in records] == [b"a", b"b"]
+
+
+async def test_a_cancelled_flush_leaves_the_batches_on_their_way(
+    kafka: KafkaBroker, topics: Topics, producer: AIOKafkaProducer
+) -> None:
+    outbox = Outbox(producer)
+    delivery = outbox.put(TopicPartition(topics.results, 1), None, b"kept")
+    flushing = asyncio.create_task(outbox.flush())
+    await asyncio.sleep(0)
+    flushing.cancel()
+    assert (await delivery).partition == 1
+    records = await consume_all(kafka.bootstrap_servers, topics.results, 1)
+    assert [r.value for r in records] == [b"kept"]
+
+
+async def test_a_drain_cancelled_before_it_ran_cancels_its_deliveries_and_the_partition_goes_on(
+    kafka: KafkaBroker, topics: Topics, producer: AIOKafkaProducer
+) -> None:
+    outbox = Outbox(producer)
+    tp = TopicPartition(topics.results, 3)
+    lost = outbox.put(tp, None, b"lost")
+    (drain,) = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Outbox._drain"]  # type: ignore[union-attr]
+    drain.cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert lost.cancelled()
+    await outbox.flush()  # returns: no drain left behind
+    assert (await outbox.put(tp, None, b"after")).partition == 3
+    records = await consume_all(kafka.bootstrap_servers, topics.results, 1)
+    assert [r.value for r in records] == [b"after"]

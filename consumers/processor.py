@@ -197,12 +197,10 @@ class Processor:
         self._tasks[task] = tp
         self._counts[self._kind(tp)] += 1
         task.add_done_callback(lambda t: self._finished(t, record.offset))
-        self._metrics.pending.set(len(self._tasks))
 
     def _finished(self, task: asyncio.Task[None], offset: int) -> None:
         tp = self._tasks.pop(task)
         self._counts[self._kind(tp)] -= 1
-        self._metrics.pending.set(len(self._tasks))
         if task.cancelled():
             return  # not finished: left uncommitted, read again after a restart
         if (exc := task.exception()) is not None:
@@ -230,6 +228,7 @@ class Processor:
             consumer.resume(*(tp for tp in resume if tp in consumer.assignment()))
         self._paused = wanted
         self._metrics.paused.set(1 if wanted else 0)
+        self._metrics.pending.set(len(self._tasks))  # once a turn of the loop, not twice a record
 
     async def _commit_and_measure(self, consumer: AIOKafkaConsumer) -> None:
         await commit_finished(consumer, self._tracker)

@@ -40,7 +40,7 @@ from gateway.flight import SingleFlight
 from gateway.limits.base import Limiter, estimate_tokens
 from gateway.limits.budget import BudgetLimiter
 from gateway.limits.memory import MemoryWindowStore
-from gateway.logs import analysis_line
+from gateway.logs import analysis_line, analysis_logged
 from gateway.metrics import GatewayMetrics, default_metrics
 from gateway.output import OutputMismatch, parse_result
 from gateway.pricing import cost_usd
@@ -456,14 +456,15 @@ class Gateway:
             m.cost.labels(provider, answer.priced_model).inc(cost)
         if not trace.joined:
             m.overhead.observe(max(latency_s - trace.provider_s - trace.waited_s, 0.0))
-        analysis_line(
-            request_id=request.request_id,
-            provider=provider,
-            analysis_type=kind,
-            latency_ms=round(latency_s * 1000, 3),
-            tokens_used=answer.input_tokens + answer.output_tokens,
-            cache_hit=answer.cache_hit,
-        )
+        if analysis_logged():  # the line's fields cost more than the check: built only when logged
+            analysis_line(
+                request_id=request.request_id,
+                provider=provider,
+                analysis_type=kind,
+                latency_ms=round(latency_s * 1000, 3),
+                tokens_used=answer.input_tokens + answer.output_tokens,
+                cache_hit=answer.cache_hit,
+            )
 
     def _record_failure(self, request: AnalysisRequest, exc: GatewayError, started: float) -> None:
         kind = request.analysis_type.value

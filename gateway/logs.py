@@ -10,8 +10,12 @@ import orjson
 log = logging.getLogger("aexy.gateway")
 
 
+def analysis_logged() -> bool:
+    return log.isEnabledFor(logging.INFO)
+
+
 def analysis_line(**fields: Any) -> None:
-    if log.isEnabledFor(logging.INFO):
+    if analysis_logged():
         log.info(orjson.dumps({"event": "analysis", **fields}).decode())
 
 

@@ -92,8 +92,10 @@ def processor_config(bootstrap: str, topics: Topics, **overrides: Any) -> Proces
 
 
 @asynccontextmanager
-async def running(config: ProcessorConfig, gateway: Any, activity: Any = None) -> AsyncIterator[Processor]:
-    metrics = ProcessorMetrics(CollectorRegistry())
+async def running(
+    config: ProcessorConfig, gateway: Any, activity: Any = None, metrics: ProcessorMetrics | None = None
+) -> AsyncIterator[Processor]:
+    metrics = metrics or ProcessorMetrics(CollectorRegistry())
     processor = Processor(config, gateway, metrics, activity=activity)
     stop = asyncio.Event()
     task = asyncio.create_task(processor.run(stop))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Generic, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
@@ -26,6 +27,7 @@ from prometheus_client.utils import INF, floatToGoString
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 C = TypeVar("C", "CountChild", "HistogramChild")
+F = TypeVar("F", CounterMetricFamily, HistogramMetricFamily)
 
 
 class Family(Generic[M]):
@@ -73,7 +75,7 @@ class HistogramChild:
             self.counts[index] += 1
 
 
-class _Children(Collector, Generic[C]):
+class _Children(Collector, Generic[C, F]):
     """Children by label values, registered as a collector; `labels()` with no names is the one child."""
 
     def __init__(
@@ -81,10 +83,8 @@ class _Children(Collector, Generic[C]):
     ) -> None:
         self.name, self.doc, self.labelnames = name, doc, tuple(labelnames)
         self._children: dict[tuple[str, ...], C] = {}
-        self._only: C | None = None
-        """The child of a family without labels, for its `inc()`/`observe()`."""
         if not self.labelnames:
-            self._only = self._children[()] = self._child()
+            self._children[()] = self._child()
         if registry is not None:
             registry.register(self)
 
@@ -99,22 +99,32 @@ class _Children(Collector, Generic[C]):
     def remove(self, *values: str) -> None:
         self._children.pop(values, None)
 
-    def _unlabelled(self, only: C | None) -> C:
-        if only is None:
-            raise ValueError(f"{self.name} has labels {self.labelnames}: use labels(...)")
-        return only
-
     def describe(self) -> list[Metric]:
         return [self._family()]
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for values, child in list(self._children.items()):
+            self._add(family, values, child)
+        yield family
+
+    def _unlabelled(self) -> C:
+        """The one child of a family without labels, for its `inc()`/`observe()`."""
+        if self.labelnames:
+            raise ValueError(f"{self.name} has labels {self.labelnames}: use labels(...)")
+        return self._children[()]
 
     def _child(self) -> C:
         raise NotImplementedError
 
-    def _family(self) -> Metric:
+    def _family(self) -> F:
+        raise NotImplementedError
+
+    def _add(self, family: F, values: tuple[str, ...], child: C) -> None:
         raise NotImplementedError
 
 
-class CounterFamily(_Children[CountChild]):
+class CounterFamily(_Children[CountChild, CounterMetricFamily]):
     def __init__(
         self,
         name: str,
@@ -126,13 +136,7 @@ class CounterFamily(_Children[CountChild]):
 
     def inc(self, amount: float = 1.0) -> None:
         """The unlabelled counter's increment."""
-        self._unlabelled(self._only).inc(amount)
-
-    def collect(self) -> Iterator[Metric]:
-        family = self._family()
-        for values, child in list(self._children.items()):
-            family.add_metric(values, child.value)
-        yield family
+        self._unlabelled().inc(amount)
 
     def _child(self) -> CountChild:
         return CountChild()
@@ -140,8 +144,11 @@ class CounterFamily(_Children[CountChild]):
     def _family(self) -> CounterMetricFamily:
         return CounterMetricFamily(self.name, self.doc, labels=self.labelnames)
 
+    def _add(self, family: CounterMetricFamily, values: tuple[str, ...], child: CountChild) -> None:
+        family.add_metric(values, child.value)
 
-class HistogramFamily(_Children[HistogramChild]):
+
+class HistogramFamily(_Children[HistogramChild, HistogramMetricFamily]):
     def __init__(
         self,
         name: str,
@@ -159,23 +166,16 @@ class HistogramFamily(_Children[HistogramChild]):
 
     def observe(self, amount: float) -> None:
         """The unlabelled histogram's observation."""
-        self._unlabelled(self._only).observe(amount)
-
-    def collect(self) -> Iterator[Metric]:
-        family = self._family()
-        for values, child in list(self._children.items()):
-            family.add_metric(values, self._cumulative(child), child.sum)
-        yield family
+        self._unlabelled().observe(amount)
 
     def _cumulative(self, child: HistogramChild) -> list[tuple[str, float]]:
-        running, buckets = 0, []
-        for le, count in zip(self._le, child.counts, strict=True):
-            running += count
-            buckets.append((le, float(running)))
-        return buckets
+        return list(zip(self._le, map(float, accumulate(child.counts)), strict=True))
 
     def _child(self) -> HistogramChild:
         return HistogramChild(self.bounds)
 
     def _family(self) -> HistogramMetricFamily:
         return HistogramMetricFamily(self.name, self.doc, labels=self.labelnames)
+
+    def _add(self, family: HistogramMetricFamily, values: tuple[str, ...], child: HistogramChild) -> None:
+        family.add_metric(values, self._cumulative(child), child.sum)

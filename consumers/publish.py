@@ -19,7 +19,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from consumers import headers as h
 from consumers.config import Topics
 from consumers.outbox import Outbox
-from schemas.envelope import AnalysisResult
+from schemas.envelope import AnalysisResult, envelope_json
 from schemas.request import AnalysisRequest
 
 Delivery = asyncio.Future[Any]
@@ -73,7 +73,7 @@ class Publisher:
     async def result(self, envelope: AnalysisResult[Any]) -> Delivery:
         """Keyed by subject, so one subject's results stay in order on one partition; batched per
         partition (`consumers/outbox.py`): the delivery is the batch's."""
-        value = envelope.model_dump_json().encode()
+        value = envelope_json(envelope)
         key = (envelope.subject or envelope.request_id).encode()
         topic = self._topics.results
         partition = _keyed_partition(key, await self._partition_count(topic))

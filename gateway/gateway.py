@@ -52,6 +52,7 @@ from gateway.resilience.retry import retrying
 from schemas.envelope import SCHEMA_VERSION, AnalysisResult, SourceRef, utc_now
 from schemas.request import AnalysisRequest
 from schemas.results import ResultModel, result_model
+from schemas.trusted import trusted
 from schemas.types import AnalysisType, Priority
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -111,6 +112,8 @@ class Answer:
     @classmethod
     def decode(cls, analysis_type: AnalysisType, data: bytes) -> Answer:
         result, provider, model, version, priced = orjson.loads(data)
+        if not all(isinstance(name, str) for name in (provider, model, version, priced)):
+            raise TypeError("a cached answer's provider, model and versions must be strings")
         return cls(
             result_model(analysis_type).model_validate(result), provider, model, version, 0, 0, True, priced
         )
@@ -422,11 +425,10 @@ class Gateway:
         prices, tokens = self._config.prices, (answer.input_tokens, answer.output_tokens)
         cost = cost_usd(prices, answer.priced_model, *tokens, factor=answer.price_factor)
         latency_s = perf_counter() - started
-        envelope = envelope_type(request.analysis_type).model_validate(  # faster than model_construct
+        envelope = trusted(  # every value below is a validated field or a figure computed here
+            envelope_type(request.analysis_type),
             {
                 "schema_version": SCHEMA_VERSION,
-                "created_at": utc_now(),
-                "source": source,
                 "request_id": request.request_id,
                 "analysis_type": request.analysis_type,
                 "subject": request.subject,
@@ -439,7 +441,9 @@ class Gateway:
                 "input_tokens": answer.input_tokens,
                 "output_tokens": answer.output_tokens,
                 "cost_usd": cost,
-            }
+                "created_at": utc_now(),
+                "source": source,
+            },
         )
         self._record_success(request, answer, latency_s, cost, trace)
         return envelope

@@ -514,3 +514,22 @@ async def test_cached_skips_an_entry_that_no_longer_decodes(
     for key in list(memory._entries):
         await memory.set(key, b'[{"language": 1}, "claude", "m", "v", "m"]', 60)
     assert gateway.cached(request()) is None
+
+
+async def test_an_entry_with_a_valid_result_but_a_non_string_model_is_a_miss(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    """Envelopes are built from cached answers without validation (`schemas/trusted.py`): the
+    answer's own fields are checked when it is decoded."""
+    memory = MemoryCache()
+    gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))
+    await gateway.analyze(request())
+    for key in list(memory._entries):
+        stored = memory.peek(key)
+        assert stored is not None
+        result, provider, _model, version, priced = orjson.loads(stored.value)
+        await memory.set(key, orjson.dumps([result, provider, 5, version, priced]), 60)
+    assert gateway.cached(request()) is None
+    again = await gateway.analyze(request())
+    assert not again.cache_hit and isinstance(again.model, str)
+    assert claude_sim.stats()["total"] == 2

@@ -80,7 +80,7 @@ def reply_of(
         text=_text_of(message),
         input_tokens=token_count(message.usage.input_tokens),
         output_tokens=token_count(message.usage.output_tokens),
-        model=message.model,
+        model=str(message.model or ""),  # the SDK builds replies unvalidated
         rate=rate,
         price_factor=price_factor,
     )

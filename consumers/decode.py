@@ -36,7 +36,8 @@ class Work:
     due_at_ms: int = 0
     first_failure_at: str = ""
     replay_topic: str = ""
-    event_time: datetime | None = None
+    event_time: float | None = None
+    """When the event happened (epoch seconds), for the end-to-end latency of its results."""
     labels: dict[str, str] = field(default_factory=dict)
     event: ActivityEvent | CodeChangeEvent | None = None
     """The parsed input event, for the activity state (None for requests, retries and bots)."""
@@ -123,7 +124,7 @@ def _routed(
         skipped=routed.skipped,
         redactions=routed.redactions,
         replay_topic=origin.topic,
-        event_time=event_time,
+        event_time=None if event_time is None else event_time.timestamp(),
         event=None if routed.skipped.startswith("bot ") else event,  # bots are not developers
         priority=priority,
     )

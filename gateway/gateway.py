@@ -452,8 +452,9 @@ class Gateway:
         self, request: AnalysisRequest, answer: Answer, latency_s: float, cost: float, trace: _Trace
     ) -> None:
         m, provider, kind = self._metrics, answer.provider, request.analysis_type.value
-        m.requests.labels(provider, kind, "cache_hit" if answer.cache_hit else "ok").inc()
-        m.latency.labels(provider, kind).observe(latency_s)
+        counter, latency = m.analyses(provider, kind, "cache_hit" if answer.cache_hit else "ok")
+        counter.inc()
+        latency.observe(latency_s)
         if answer.input_tokens or answer.output_tokens:  # a cache hit spent nothing
             m.tokens.labels(provider, "input").inc(answer.input_tokens)
             m.tokens.labels(provider, "output").inc(answer.output_tokens)

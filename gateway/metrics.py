@@ -6,7 +6,7 @@ from functools import cache
 
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from gateway.metric_family import CounterFamily, HistogramFamily
+from gateway.metric_family import CounterFamily, CountChild, HistogramChild, HistogramFamily
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80)
 OVERHEAD_BUCKETS = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 5e-2)
@@ -54,6 +54,16 @@ class GatewayMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self._analyses: dict[tuple[str, str, str], tuple[CountChild, HistogramChild]] = {}
+
+    def analyses(self, provider: str, analysis_type: str, outcome: str) -> tuple[CountChild, HistogramChild]:
+        """The request counter and the latency histogram of one kind of analysis, looked up once."""
+        key = (provider, analysis_type, outcome)
+        bound = self._analyses.get(key)
+        if bound is None:
+            counter, latency = self.requests.labels(*key), self.latency.labels(provider, analysis_type)
+            bound = self._analyses[key] = (counter, latency)
+        return bound
 
     def record_cache(self, tier: str, hit: bool) -> None:
         self.cache.labels(tier, "hit" if hit else "miss").inc()

@@ -6,7 +6,7 @@ from functools import cache
 
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from gateway.metric_family import CounterFamily, CountChild, HistogramChild, HistogramFamily
+from gateway.metric_family import CountChild, CounterFamily, HistogramChild, HistogramFamily
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80)
 OVERHEAD_BUCKETS = (5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 5e-2)

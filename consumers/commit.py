@@ -4,10 +4,11 @@ For every input record:
 
 1. its outputs (results, retry records, dead letters) are sent with `acks="all"`;
 2. the record is marked finished only after the broker acknowledged every one of them
-   (`await` on each send's delivery future: produced *and* flushed), and after the activity
-   state wrote down that its periodic requests were asked (`RecordHandler.handle` calls
-   `Activity.settled` right after `acknowledged`: killed in between, the record is read again and
-   asks again, with the same request ids);
+   (each send's delivery future resolved: produced *and* flushed), and after the activity state
+   wrote down that its periodic requests were asked (the record's task calls `Activity.settled`
+   right after `acknowledged`: killed in between, the record is read again and asks again, with
+   the same request ids). A record the poll loop finished itself (every answer in memory, no
+   activity state) has no task: `acknowledgement` gives the future that resolves at that point;
 3. offsets are committed per partition, and only up to the lowest offset still unfinished
    (`OffsetTracker.committable`), periodically, on partition revocation and at shutdown.
 
@@ -40,6 +41,32 @@ async def acknowledged(deliveries: Iterable[asyncio.Future[object]]) -> None:
         if not delivery.done():  # one at a time: an acknowledged (done) future costs no wait
             await asyncio.shield(delivery)
         delivery.result()
+
+
+def acknowledgement(deliveries: Iterable[asyncio.Future[object]]) -> asyncio.Future[None]:
+    """Step 2 for a record finished in the poll loop, with no task waiting: a future that resolves
+    when the broker acknowledged every output. It fails with the first delivery that fails, and is
+    cancelled, leaving the record unfinished, if a delivery is cancelled (never sent). Cancelling it
+    cancels no delivery: a delivery is shared by its whole batch."""
+    finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    waiting = set(deliveries)
+
+    def settle(delivery: asyncio.Future[object]) -> None:
+        waiting.discard(delivery)
+        if finished.done():
+            return
+        if delivery.cancelled():
+            finished.cancel()
+        elif (exc := delivery.exception()) is not None:
+            finished.set_exception(exc)
+        elif not waiting:
+            finished.set_result(None)
+
+    if not waiting:
+        finished.set_result(None)
+    for delivery in list(waiting):
+        delivery.add_done_callback(settle)
+    return finished
 
 
 async def commit_finished(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol
 
 from consumers.activity.tracker import Activity, NoActivity
-from consumers.commit import acknowledged
+from consumers.commit import acknowledged, acknowledgement
 from consumers.decode import Decoder, Work
 from consumers.metrics import ProcessorMetrics
 from consumers.publish import Delivery, Failure, Origin, Publisher, now_iso
@@ -72,17 +72,35 @@ class RecordHandler:
         self._activity: Activity = activity or NoActivity()
         self._results_out = metrics.events_out.labels("results")
 
-    async def handle(self, record: Any) -> None:
-        """Everything one record asks for, acknowledged by the broker when this returns."""
+    def take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
+        """Start one record's work in the poll loop. Answers the gateway holds in memory are
+        published at once. A record with nothing else to do (no call, no activity state, not a
+        retry waiting to be due) is finished there: its acknowledgement future comes back, with no
+        task. Otherwise the rest comes back as a coroutine, for a task; either is done when the
+        broker acknowledged every output of the record."""
         self._metrics.events_in.labels(record.topic).inc()
         try:
             work = self._decoder.decode(record)
         except MalformedEvent as exc:
-            await acknowledged([await self._malformed(record, exc)])
-            return
+            return self._malformed(record, exc)
+        requests = self._activity.passes(work.requests)
+        if requests is None or work.due_at_ms > time.time() * 1000:
+            return self._handle(work)
+        if not requests:
+            self._skipped(work)
+            return acknowledgement(())
+        self._count_routed(requests, work)
+        source = _source_of(work)
+        deliveries, misses = self._publish_cached(requests, work, source, [])
+        if misses:
+            return self._finish(misses, work, source, deliveries)
+        return acknowledgement(deliveries)
+
+    async def _handle(self, work: Work) -> None:
+        """A record the activity state takes part in, or a retry to wait for."""
         requests = await self._activity.on_event(work.event, work.requests, work.priority)
         if not requests:
-            self._metrics.skipped.labels(work.skipped.split(" ")[0] if work.skipped else "empty").inc()
+            self._skipped(work)
             return
         self._count_routed(requests, work)
         await _until_due(work.due_at_ms)
@@ -94,6 +112,12 @@ class RecordHandler:
         await acknowledged(deliveries)
         await self._activity.settled([*requests, *follow])
 
+    async def _finish(
+        self, misses: list[AnalysisRequest], work: Work, source: SourceRef, deliveries: list[Delivery]
+    ) -> None:
+        """The calls of a record the activity state takes no part in."""
+        await acknowledged(deliveries + await self._called(misses, work, source, []))
+
     def park_all(self) -> None:
         """Shutdown: stop the calls in flight; their requests go to the retry topic, due now."""
         self._parking = True
@@ -103,8 +127,22 @@ class RecordHandler:
     async def _analyze(
         self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
     ) -> list[Delivery]:
-        """Answers the gateway holds in memory are published at once (no task, no call slot); the
-        rest are analyzed concurrently. Every result published is added to `produced`."""
+        """Answers in memory published at once, the rest analyzed concurrently; every result
+        published is added to `produced`."""
+        deliveries, misses = self._publish_cached(requests, work, source, produced)
+        return deliveries + await self._called(misses, work, source, produced)
+
+    async def _called(
+        self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
+    ) -> list[Delivery]:
+        """The requests analyzed concurrently, each in its own call slot."""
+        return list(await asyncio.gather(*(self._run(r, work, source, produced) for r in requests)))
+
+    def _publish_cached(
+        self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
+    ) -> tuple[list[Delivery], list[AnalysisRequest]]:
+        """Publishes what the gateway's memory answers (no task, no call slot); returns those
+        deliveries and the requests left for a call."""
         deliveries: list[Delivery] = []
         misses: list[AnalysisRequest] = []
         for request in requests:
@@ -112,10 +150,8 @@ class RecordHandler:
             if envelope is None:
                 misses.append(request)
             else:
-                deliveries.append(await self._published(envelope, work, produced))
-        if misses:
-            deliveries += await asyncio.gather(*(self._run(r, work, source, produced) for r in misses))
-        return deliveries
+                deliveries.append(self._published(envelope, work, produced))
+        return deliveries, misses
 
     async def _run(
         self, request: AnalysisRequest, work: Work, source: SourceRef, produced: Produced
@@ -138,7 +174,7 @@ class RecordHandler:
             finally:
                 self._calls.discard(call)
                 self._metrics.in_flight.dec()
-        return await self._published(envelope, work, produced)
+        return self._published(envelope, work, produced)
 
     async def _providers_ready(self, priority: Priority) -> None:
         """Every provider cooling down for this lane: wait here (the processor pauses its input
@@ -146,8 +182,8 @@ class RecordHandler:
         while not self._parking and (delay := self._gateway.cooling_down_for(priority)) > 0:  # noqa: ASYNC110 - a time-based cool-down, no event to wait on
             await asyncio.sleep(min(delay, 1.0))
 
-    async def _published(self, envelope: AnalysisResult[Any], work: Work, produced: Produced) -> Delivery:
-        delivery = await self._publisher.result(envelope)
+    def _published(self, envelope: AnalysisResult[Any], work: Work, produced: Produced) -> Delivery:
+        delivery = self._publisher.result(envelope)
         produced.append(envelope)
         self._results_out.inc()
         if work.event_time is not None:
@@ -171,12 +207,14 @@ class RecordHandler:
         )
         return await self._publisher.retry(request, work.origin, failure, 0.0)
 
-    async def _malformed(self, record: Any, exc: MalformedEvent) -> Delivery:
+    async def _malformed(self, record: Any, exc: MalformedEvent) -> None:
         origin = Origin.of(record)
         self._metrics.dead_letters.labels("MalformedEvent").inc()
-        return await self._publisher.dead_letter(
-            origin, Failure(str(exc), "MalformedEvent", 0, now_iso()), record.topic
-        )
+        failure = Failure(str(exc), "MalformedEvent", 0, now_iso())
+        await acknowledged([await self._publisher.dead_letter(origin, failure, record.topic)])
+
+    def _skipped(self, work: Work) -> None:
+        self._metrics.skipped.labels(work.skipped.split(" ")[0] if work.skipped else "empty").inc()
 
     def _count_routed(self, requests: Sequence[AnalysisRequest], work: Work) -> None:
         for request in requests:

@@ -1,7 +1,9 @@
 """The stream processor: one aiokafka consumer group over the input topics and the retry topic.
 
-The poll loop never waits on an LLM call. Each record becomes a task; the loop only fetches,
-spawns, pauses and commits:
+The poll loop never waits on an LLM call. It decodes each record and publishes what the gateway's
+memory answers at once; a record with calls to make, activity state to consult or a retry to wait
+for continues in its own task, and one with nothing left is tracked by its acknowledgement future
+alone (`RecordHandler.take`). Otherwise the loop only fetches, pauses and commits:
 
 - up to `max_in_flight` live gateway calls overlap, and `backfill_in_flight` backfill ones
   (semaphores in the handler);
@@ -80,7 +82,8 @@ class Processor:
         self._bounds: Bounds = bounds or Unbounded()
         self._activity: Activity = activity or NoActivity()
         self._tracker = OffsetTracker()
-        self._tasks: dict[asyncio.Task[None], TopicPartition] = {}
+        self._tasks: dict[asyncio.Future[None], TopicPartition] = {}
+        """Unfinished records: their tasks, or the acknowledgements of those finished in the loop."""
         self._paused: set[TopicPartition] = set()
         self._counts: dict[Kind, int] = {"live": 0, "backfill": 0, "retry": 0}
         """Unfinished records by kind of partition, kept with `_tasks`."""
@@ -98,6 +101,7 @@ class Processor:
         publisher = Publisher(producer, self._config.topics)
         await producer.start()
         try:
+            await publisher.start()
             await consumer.start()
             handler = self._handler(publisher)
             await self._loop(consumer, handler, stop)
@@ -192,13 +196,19 @@ class Processor:
             self._metrics.skipped.labels("out_of_range").inc()
 
     def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
+        """The record's work starts here; what needs awaiting gets a task (`RecordHandler.take`)."""
         self._tracker.start(tp, record.offset)
-        task = asyncio.create_task(handler.handle(record))
-        self._tasks[task] = tp
+        try:
+            started = handler.take(record)
+        except Exception as exc:  # as a task's failure would be: logged, left unfinished
+            log.error("record %s@%s failed and stays uncommitted: %r", tp, record.offset, exc)
+            return
+        work = started if isinstance(started, asyncio.Future) else asyncio.create_task(started)
+        self._tasks[work] = tp
         self._counts[self._kind(tp)] += 1
-        task.add_done_callback(lambda t: self._finished(t, record.offset))
+        work.add_done_callback(lambda t: self._finished(t, record.offset))
 
-    def _finished(self, task: asyncio.Task[None], offset: int) -> None:
+    def _finished(self, task: asyncio.Future[None], offset: int) -> None:
         tp = self._tasks.pop(task)
         self._counts[self._kind(tp)] -= 1
         if task.cancelled():

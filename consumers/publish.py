@@ -69,24 +69,35 @@ class Publisher:
         self._producer = producer
         self._topics = topics
         self._outbox = Outbox(producer)
+        self._counts: dict[str, int] = {}
+        """Partitions per topic as last seen in the producer's metadata."""
 
-    async def result(self, envelope: AnalysisResult[Any]) -> Delivery:
+    async def start(self) -> None:
+        """Learn the results topic's partitions (waits for the producer's metadata) before the
+        first result: `result` then never waits."""
+        self._counts[self._topics.results] = len(await self._producer.partitions_for(self._topics.results))
+
+    def result(self, envelope: AnalysisResult[Any]) -> Delivery:
         """Keyed by subject, so one subject's results stay in order on one partition; batched per
         partition (`consumers/outbox.py`): the delivery is the batch's."""
         value = envelope_json(envelope)
         key = (envelope.subject or envelope.request_id).encode()
         topic = self._topics.results
-        partition = _keyed_partition(key, await self._partition_count(topic))
+        partition = _keyed_partition(key, self._partition_count(topic))
         return self._outbox.put(TopicPartition(topic, partition), key, value)
 
     async def flush(self) -> None:
         """Every result published so far handed to the producer (call before stopping it)."""
         await self._outbox.flush()
 
-    async def _partition_count(self, topic: str) -> int:
-        """From the producer's metadata at hand; waits for it only when the topic is not known yet."""
+    def _partition_count(self, topic: str) -> int:
+        """From the producer's metadata at hand (it follows a topic that grows), else as last seen."""
         known = self._producer.client.cluster.partitions_for_topic(topic)
-        return len(known or await self._producer.partitions_for(topic))
+        if known:
+            self._counts[topic] = len(known)
+        elif topic not in self._counts:
+            raise RuntimeError(f"no partitions known for {topic}: call Publisher.start() first")
+        return self._counts[topic]
 
     async def retry(
         self, request: AnalysisRequest, origin: Origin, failure: Failure, due_s: float

@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 class Activity(Protocol):
     """What the record handler needs of the activity state."""
 
+    def passes(self, requests: Sequence[AnalysisRequest]) -> list[AnalysisRequest] | None:
+        """The requests as they go out when the state takes no part in the record: `on_event` would
+        give just these, and `on_results` and `settled` would do nothing. None when it takes part
+        (then the handler awaits `on_event` and the rest)."""
+        ...
+
     async def on_event(
         self, event: Event | None, requests: Sequence[AnalysisRequest], priority: Priority
     ) -> list[AnalysisRequest]: ...
@@ -70,10 +76,13 @@ class NoActivity:
     def __init__(self, drop: Iterable[AnalysisType] = ()) -> None:
         self._drop = frozenset(drop)
 
+    def passes(self, requests: Sequence[AnalysisRequest]) -> list[AnalysisRequest]:
+        return [r for r in requests if r.analysis_type not in self._drop]
+
     async def on_event(
         self, event: Event | None, requests: Sequence[AnalysisRequest], priority: Priority
     ) -> list[AnalysisRequest]:
-        return [r for r in requests if r.analysis_type not in self._drop]
+        return self.passes(requests)
 
     async def on_results(
         self, results: Sequence[AnalysisResult[Any]], priority: Priority
@@ -110,6 +119,10 @@ class ActivityTracker:
         self._pseudonyms = pseudonyms
         self._predictive = predictive
         self._waiting: TTLCache[str, bool] = TTLCache(MAX_WAITING, WAITING_TTL_S)
+
+    def passes(self, requests: Sequence[AnalysisRequest]) -> None:
+        """Every record counts in the state (and may be pseudonymized): never passed by."""
+        return None
 
     async def on_event(
         self, event: Event | None, requests: Sequence[AnalysisRequest], priority: Priority

@@ -43,7 +43,8 @@ async def test_each_subject_lands_where_the_default_partitioner_puts_its_key(
     await producer.start()
     try:
         publisher = Publisher(producer, topics)
-        ours = [await publisher.result(e) for e in await envelopes()]
+        await publisher.start()
+        ours = [publisher.result(e) for e in await envelopes()]
         theirs = [await producer.send(topics.results, b"plain", key=s.encode()) for s in SUBJECTS]
         placed = [(await a).partition for a in ours]
         expected = [(await b).partition for b in theirs]

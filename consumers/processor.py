@@ -53,10 +53,12 @@ log = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 1.0
 RETRY_WAITING_CAP = 1000
 PARK_TIMEOUT_S = 10.0
-LIVE_READ_AHEAD = 4
-"""Live records read but unfinished, per call slot. A record answered from the cache holds no slot
-but waits for the broker's acknowledgement of its results: at 2 per slot the cached path of
-`bench/pipeline.py` sat idle about 15% of the time at the cap (6,600 events/s; 7,260 at 4)."""
+LIVE_READ_AHEAD = 8
+"""Live records read but unfinished, per call slot. A record answered from the cache holds no call slot
+but stays unfinished until the broker acknowledges its results, so the cap must cover that round
+trip: on the cached path of `bench/pipeline.py` the loop sat idle about 15% of the time at 2 per
+slot, and, once such records needed no task, 7-9% at 4 and none at 8 (7,000-7,900 events/s first
+to last at 4, 7,800-8,600 at 8)."""
 PRODUCER_BATCH_BYTES = 1_048_576
 """aiokafka sends one batch per partition at a time; one subject's results share a partition, so
 a 16 KB default batch (about eight envelopes per round trip) would cap a busy subject's rate."""

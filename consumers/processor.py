@@ -29,6 +29,7 @@ now), everything acknowledged is committed, and `run` returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any, Literal
@@ -91,6 +92,8 @@ class Processor:
         """Unfinished records by kind of partition, kept with `_tasks`."""
         self._full: dict[Kind, bool] = {"backfill": False, "retry": False}
         self._started = asyncio.Event()
+        self._freed = asyncio.Event()
+        """Set when a record finishes: the loop at its cap waits on it."""
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -174,8 +177,13 @@ class Processor:
         return max(self._cap("live") - self._counts["live"], 0)
 
     async def _wait_for_room(self) -> None:
-        """At the cap: wait for a record to finish instead of pausing (a resume costs a fetch wait)."""
-        await asyncio.wait(list(self._tasks), timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+        """At the cap: wait for a record to finish instead of pausing (a resume costs a fetch wait).
+        An event set by `_finished`, not `asyncio.wait` on every unfinished record: that would add
+        and remove a callback on each of them per turn."""
+        self._freed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await self._freed.wait()
 
     def _cap(self, kind: Kind) -> int:
         c = self._config
@@ -213,6 +221,7 @@ class Processor:
     def _finished(self, task: asyncio.Future[None], offset: int) -> None:
         tp = self._tasks.pop(task)
         self._counts[self._kind(tp)] -= 1
+        self._freed.set()
         if task.cancelled():
             return  # not finished: left uncommitted, read again after a restart
         if (exc := task.exception()) is not None:

@@ -23,6 +23,7 @@ from consumers.redaction import redact
 from gateway.providers.rules.languages import language_of
 from schemas.events import ActivityEvent, CodeChangeEvent, FileChange
 from schemas.request import AnalysisRequest
+from schemas.trusted import trusted
 from schemas.types import AnalysisType, Priority
 
 WHOLE = "all"
@@ -242,9 +243,11 @@ def _code_requests(
 ) -> Iterable[AnalysisRequest]:
     subject = event.author.login or event.author.email
     context = {**_commit_context(event, subject), **_files_context(diffs)}
-    content = _join(diffs)
-    for analysis in CODE_CHANGE_ANALYSES:
-        yield _request(analysis, content, context, subject, priority, (event.event_id, part))
+    first, *others = CODE_CHANGE_ANALYSES
+    request = _request(first, _join(diffs), context, subject, priority, (event.event_id, part))
+    yield request
+    for analysis in others:
+        yield _sibling(request, analysis, request_id(event.event_id, analysis, part))
 
 
 def _commit_context(event: CodeChangeEvent, subject: str) -> dict[str, Any]:
@@ -302,6 +305,20 @@ def _skipped_paths(patterns: tuple[str, ...]) -> re.Pattern[str]:
 def request_id(event_id: str, analysis: AnalysisType, part: str) -> str:
     """Deterministic: sha256 of `event_id:analysis:part`, first 32 hex characters."""
     return hashlib.sha256(f"{event_id}:{analysis.value}:{part}".encode()).hexdigest()[:32]
+
+
+def _sibling(request: AnalysisRequest, analysis: AnalysisType, request_id: str) -> AnalysisRequest:
+    """Another analysis of a validated request's material: its validated fields, shared (one
+    context dict for all, which the gateway then serializes once for their cache keys)."""
+    values = {
+        "analysis_type": analysis,
+        "content": request.content,
+        "context": request.context,
+        "request_id": request_id,
+        "priority": request.priority,
+        "subject": request.subject,
+    }
+    return trusted(AnalysisRequest, values)
 
 
 def _request(

@@ -32,7 +32,7 @@ from typing import Any, Protocol, get_args, runtime_checkable
 import orjson
 from cachetools import LRUCache
 
-from gateway.cache.keys import cache_key
+from gateway.cache.keys import LastMaterial, keyed
 from gateway.cache.layered import LayeredCache
 from gateway.config import GatewayConfig, RateLimitConfig
 from gateway.errors import BadRequest, CircuitOpen, GatewayError, InvalidOutput, LLMUnavailableError
@@ -145,6 +145,7 @@ class Gateway:
             for transport in (TRANSPORTS if name in self._routed else ("direct",))
         }
         self._flight: SingleFlight[Answer] = SingleFlight()
+        self._material = LastMaterial()
         self._decoded: LRUCache[tuple[AnalysisType, bytes], Answer] = LRUCache(DECODED_ANSWERS)
         """Hot cache entries decoded once: a memory-tier hit returns the same bytes object, whose
         hash Python keeps, so a repeated hit skips JSON parsing and result validation."""
@@ -266,16 +267,9 @@ class Gateway:
             return replace(answer, input_tokens=0, output_tokens=0, cache_hit=True)
         return answer
 
-    @staticmethod
-    def _key(provider: Provider, prompt: PromptTemplate, request: AnalysisRequest) -> str:
-        return cache_key(
-            request.analysis_type,
-            prompt.version,
-            provider.name,
-            provider.model,
-            request.content,
-            request.context,
-        )
+    def _key(self, provider: Provider, prompt: PromptTemplate, request: AnalysisRequest) -> str:
+        part = self._material.of(request.content, request.context)
+        return keyed(request.analysis_type, prompt.version, provider.name, provider.model, part)
 
     async def _lookup_or_call(
         self,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.cache.keys import cache_key, canonical_json
+from gateway.cache.keys import LastMaterial, cache_key, canonical_json, keyed, material
 from schemas.types import AnalysisType
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -142,3 +142,17 @@ def test_value_type_matters() -> None:
     assert key(context={"n": 1}) != key(context={"n": "1"})
     assert key(context={"n": 1}) != key(context={"n": True})
     assert key(context={"n": None}) != key(context={"n": "null"})
+
+
+def test_the_last_material_is_reused_only_for_the_very_same_objects() -> None:
+    last = LastMaterial()
+    content, context = BASE["content"], {"flag": 1}
+    first = last.of(content, context)
+    assert last.of(content, context) is first  # the same objects: serialized once
+    assert first == material(content, context)
+    equal_but_not_the_same = {"flag": True}  # == {"flag": 1} in Python, not in JSON
+    assert last.of(content, equal_but_not_the_same) == material(content, equal_but_not_the_same) != first
+    part = last.of(content, context)
+    assert keyed(AnalysisType.CODE_QUALITY, "v3", "claude", "m", part) == cache_key(
+        AnalysisType.CODE_QUALITY, "v3", "claude", "m", content, context
+    )

@@ -14,6 +14,7 @@ import pytest
 from consumers.config import RoutingConfig
 from consumers.routing import ACTIVITY_ROUTES, Routed, route_activity, route_code_change
 from schemas.events import ActivityEvent, CodeChangeEvent, parse_activity
+from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 
 CORPORA = Path(os.environ.get("AEXY_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
@@ -275,6 +276,19 @@ def commit(files: list[dict[str, Any]], **changes: Any) -> CodeChangeEvent:
 
 def py_file(path: str = "src/calc.py", patch: str = PY_PATCH) -> dict[str, Any]:
     return {"path": path, "status": "modified", "additions": 2, "deletions": 1, "patch": patch}
+
+
+def test_a_commits_analyses_share_their_validated_material() -> None:
+    """The second and third requests reuse the first's validated fields (`schemas/trusted.py`), so
+    the gateway serializes one content and context for the three cache keys."""
+    first, *others = route_code_change(commit([py_file(), py_file("src/other.py")]), CONFIG).requests
+    for request in others:
+        assert request.content is first.content and request.context is first.context
+        assert AnalysisRequest.model_validate(request.model_dump()) == request
+        assert (
+            request.model_dump_json()
+            == AnalysisRequest.model_validate(request.model_dump()).model_dump_json()
+        )
 
 
 def test_a_commit_asks_for_three_analyses_of_its_diff() -> None:

@@ -29,5 +29,32 @@ def cache_key(
     content: str,
     context: dict[str, Any],
 ) -> str:
-    material = [str(analysis_type), prompt_version, provider, model, content, context]
-    return hashlib.sha256(canonical_json(material)).hexdigest()
+    return keyed(analysis_type, prompt_version, provider, model, material(content, context))
+
+
+def material(content: str, context: dict[str, Any]) -> bytes:
+    """The request's part of the key: content and context in canonical JSON, as they appear inside
+    the key's list."""
+    return canonical_json([content, context])[1:-1]
+
+
+def keyed(analysis_type: AnalysisType, prompt_version: str, provider: str, model: str, part: bytes) -> str:
+    """sha256 of the canonical JSON list `[analysis_type, prompt_version, provider, model, content,
+    context]`, the request's `part` made by `material`."""
+    head = canonical_json([str(analysis_type), prompt_version, provider, model])
+    return hashlib.sha256(head[:-1] + b"," + part + b"]").hexdigest()
+
+
+class LastMaterial:
+    """The material of the last request keyed, held with the very objects it was made of: the
+    analyses of one commit share their content and context objects (`consumers/routing.py`), so
+    the three keys serialize them once. A request with other objects is serialized anew."""
+
+    def __init__(self) -> None:
+        self._content, self._context = "", dict[str, Any]()
+        self._material = material(self._content, self._context)
+
+    def of(self, content: str, context: dict[str, Any]) -> bytes:
+        if content is not self._content or context is not self._context:
+            self._content, self._context, self._material = content, context, material(content, context)
+        return self._material

@@ -392,3 +392,19 @@ def test_code_change_that_is_not_a_json_object(value: bytes) -> None:
 def test_a_webhook_with_a_type_field_stays_a_webhook_when_the_header_is_given() -> None:
     event = parse_activity(b'{"action": "created", "type": "Organization"}', "installation_target", None)
     assert (event.shape, event.event_type, event.action) == ("webhook", "installation_target", "created")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"\x00\xffgarbage{", "not JSON"),
+        (b"[1, 2, 3]", "not a JSON object but a JSON list"),
+        (b'{"repository": "octo/app"}', "invalid code change: sha: Field required (+2 more)"),
+        (orjson.dumps({**code_change(), "sha": "xyz"}), "invalid code change: sha: String should match"),
+    ],
+)
+def test_a_malformed_code_change_says_why(value: bytes, reason: str) -> None:
+    """Validated from JSON in one pass; what is wrong is said as for every event."""
+    with pytest.raises(MalformedEvent) as caught:
+        parse_code_change(value)
+    assert str(caught.value).startswith(reason)

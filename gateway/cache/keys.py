@@ -8,6 +8,7 @@ so reordering keys never changes the key; changing the model or the prompt versi
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -41,8 +42,13 @@ def material(content: str, context: dict[str, Any]) -> bytes:
 def keyed(analysis_type: AnalysisType, prompt_version: str, provider: str, model: str, part: bytes) -> str:
     """sha256 of the canonical JSON list `[analysis_type, prompt_version, provider, model, content,
     context]`, the request's `part` made by `material`."""
-    head = canonical_json([str(analysis_type), prompt_version, provider, model])
-    return hashlib.sha256(head[:-1] + b"," + part + b"]").hexdigest()
+    return hashlib.sha256(_head(analysis_type, prompt_version, provider, model) + part + b"]").hexdigest()
+
+
+@lru_cache(maxsize=1024)
+def _head(analysis_type: AnalysisType, prompt_version: str, provider: str, model: str) -> bytes:
+    """The key's list up to the request's part: `["<type>","<version>","<provider>","<model>",`."""
+    return canonical_json([str(analysis_type), prompt_version, provider, model])[:-1] + b","
 
 
 class LastMaterial:

@@ -23,6 +23,7 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 ProviderName = Literal["claude", "ollama", "openai", "rules"]
 PROVIDERS: tuple[str, ...] = ("claude", "ollama", "openai", "rules")
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Settings(BaseSettings):
@@ -61,7 +62,8 @@ class Settings(BaseSettings):
     llm_breaker_cooldown_s: float = Field(30.0, ge=0)
     llm_rate_window_s: float = Field(60.0, gt=0)
     llm_backfill_share: float = Field(0.2, gt=0, le=1)
-    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    llm_prices: dict[str, tuple[Price, Price]] = Field(default_factory=dict)
+    """USD per million input and output tokens, per model: finite and not negative."""
 
     llm_cache_enabled: bool = True
     llm_cache_ttl: int = Field(3600, ge=1)

@@ -53,12 +53,13 @@ def acknowledgement(deliveries: Iterable[asyncio.Future[object]]) -> asyncio.Fut
 
     def settle(delivery: asyncio.Future[object]) -> None:
         waiting.discard(delivery)
+        failed = None if delivery.cancelled() else delivery.exception()  # retrieved even if unused
         if finished.done():
             return
         if delivery.cancelled():
             finished.cancel()
-        elif (exc := delivery.exception()) is not None:
-            finished.set_exception(exc)
+        elif failed is not None:
+            finished.set_exception(failed)
         elif not waiting:
             finished.set_result(None)
 

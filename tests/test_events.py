@@ -351,6 +351,8 @@ def test_code_change_event_id_is_stable() -> None:
     assert parse_code_change(orjson.dumps(code_change(message="other"))).event_id == expected
     assert parse_code_change(orjson.dumps(code_change(event_id=expected))).event_id == expected
     assert CodeChangeEvent.model_validate(code_change()).event_id == expected
+    assert "event_id" in event.model_fields_set  # derived or given, it is set
+    assert event.model_dump(exclude_unset=True)["event_id"] == expected
 
 
 def test_a_code_change_with_a_foreign_event_id_is_malformed() -> None:

@@ -64,6 +64,17 @@ def test_a_bad_setting_names_itself_in_one_line(monkeypatch: pytest.MonkeyPatch)
     assert "\n" not in line
 
 
+@pytest.mark.parametrize("prices", ['{"m": [-1.0, 2.0]}', '{"m": [1.0, NaN]}', '{"m": [1.0, Infinity]}'])
+def test_a_price_below_zero_or_not_finite_is_rejected(monkeypatch: pytest.MonkeyPatch, prices: str) -> None:
+    """Envelopes are built without re-validation (`schemas/trusted.py`): their cost is checked here."""
+    monkeypatch.setenv("LLM_PRICES", prices)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "LLM_PRICES" in setting_error_line(caught.value)
+    monkeypatch.setenv("LLM_PRICES", '{"m": [0.0, 15.0]}')
+    assert Settings().llm_prices == {"m": (0.0, 15.0)}
+
+
 def test_an_unknown_provider_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PROVIDER", "gpt-banana")
     with pytest.raises(ValidationError) as caught:

@@ -115,7 +115,7 @@ def test_retry_after_as_http_date_in_the_past_is_zero() -> None:
 @pytest.mark.parametrize(
     ("reported", "counted"),
     [(12, 12), ("7", 7), (3.0, 3), (None, 0), (-5, 0), ("-1", 0), ("many", 0), (float("nan"), 0),
-     (float("inf"), 0), ({"tokens": 1}, 0)],
+     (float("inf"), 0), ({"tokens": 1}, 0), (2**53, 2**53), (2**53 + 1, 0), (2**64, 0), ("1e30", 0)],
 )  # fmt: skip
 def test_a_usage_figure_is_a_count_never_below_zero(reported: object, counted: int) -> None:
     assert token_count(reported) == counted

@@ -12,6 +12,7 @@ from gateway.gateway import envelope_type
 from gateway.simulator.answers import model_instance
 from schemas import RESULT_MODELS, AnalysisType
 from schemas.envelope import SourceRef
+from schemas.events import CodeChangeEvent
 from schemas.trusted import trusted
 
 
@@ -55,6 +56,11 @@ def test_values_out_of_order_or_incomplete_are_refused() -> None:
     del reordered["source"]
     with pytest.raises(TypeError, match="source"):
         trusted(model, reordered)
+
+
+def test_models_with_validators_are_refused() -> None:
+    with pytest.raises(TypeError, match="validators"):
+        trusted(CodeChangeEvent, {})  # its event id is derived by a validator
 
 
 def test_models_with_private_state_are_refused() -> None:

@@ -55,15 +55,21 @@ class ProviderReply:
     """Share of the list price the call is billed at (0.5 for Claude Message Batches)."""
 
 
+MAX_TOKENS_REPORTED = 2**53
+"""More than any call uses; a larger figure is as malformed as a negative one (and past 2**64 no JSON
+writer here could put it in an envelope)."""
+
+
 def token_count(value: object) -> int:
-    """A usage figure as a server reported it; missing, malformed or negative counts as 0 (the
-    envelope and the token counters take no negative figure)."""
+    """A usage figure as a server reported it; missing, malformed, negative or absurdly large counts
+    as 0 (the envelope and the token counters take no such figure)."""
     if not isinstance(value, int | float | str):
         return 0
     try:
-        return max(int(value), 0)
+        count = int(value)
     except (ValueError, OverflowError):  # "many", NaN, infinity
         return 0
+    return count if 0 <= count <= MAX_TOKENS_REPORTED else 0
 
 
 class ConfiguredProvider:

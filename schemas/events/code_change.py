@@ -62,6 +62,7 @@ class CodeChangeEvent(BaseModel):
         if "event_id" in self.model_fields_set and self.event_id != derived:
             raise ValueError("event_id is not sha256 of repository@sha")
         self.__dict__["event_id"] = derived  # frozen: set once, here, before anyone sees it
+        self.__pydantic_fields_set__.add("event_id")  # as when it was given
         return self
 
     @property

@@ -73,11 +73,11 @@ class RecordHandler:
         self._results_out = metrics.events_out.labels("results")
 
     def take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
-        """Start one record's work in the poll loop. Answers the gateway holds in memory are
-        published at once. A record with nothing else to do (no call, no activity state, not a
-        retry waiting to be due) is finished there: its acknowledgement future comes back, with no
-        task. Otherwise the rest comes back as a coroutine, for a task; either is done when the
-        broker acknowledged every output of the record."""
+        """Start one record's work in the poll loop. Unless the activity state takes part in the
+        record or it is a retry not yet due (then all of its work comes back as a coroutine, for a
+        task), the answers the gateway holds in memory are published at once; with no call left
+        to make, the record's acknowledgement future comes back (no task), else a coroutine that
+        makes the calls. Either is done when the broker acknowledged every output of the record."""
         self._metrics.events_in.labels(record.topic).inc()
         try:
             work = self._decoder.decode(record)

@@ -7,10 +7,10 @@ alone (`RecordHandler.take`). Otherwise the loop only fetches, pauses and commit
 
 - up to `max_in_flight` live gateway calls overlap, and `backfill_in_flight` backfill ones
   (semaphores in the handler);
-- live input records read but not finished are capped (`LIVE_READ_AHEAD` x max_in_flight): at the
-  cap the loop fetches nothing and waits for a record to finish, so a backlog of any size or a
-  rate-limited gateway never piles up tasks or memory (the fetcher's own buffer is bounded by its
-  fetch sizes);
+- live input records read but not finished are capped (`LIVE_READ_AHEAD` x max_in_flight with
+  work left, `LIVE_UNACKNOWLEDGED` x max_in_flight in all): at the cap the loop fetches nothing and
+  waits for a record to finish, so a backlog of any size or a rate-limited gateway never piles up
+  tasks or memory (the fetcher's own buffer is bounded by its fetch sizes);
 - records of the backfill lane topics are capped the same way (2 x backfill_in_flight), but by
   pausing the lane's partitions, so a backfill held to its rate share never holds live events back;
 - while every provider is cooling down (all circuits open), or when work stalls past a third of
@@ -54,12 +54,16 @@ log = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 1.0
 RETRY_WAITING_CAP = 1000
 PARK_TIMEOUT_S = 10.0
-LIVE_READ_AHEAD = 8
-"""Live records read but unfinished, per call slot. A record answered from the cache holds no call slot
-but stays unfinished until the broker acknowledges its results, so the cap must cover that round
-trip: on the cached path of `bench/pipeline.py` the loop sat idle about 15% of the time at 2 per
-slot, and, once such records needed no task, 7-9% at 4 and none at 8 (7,000-7,900 events/s first
-to last at 4, 7,800-8,600 at 8)."""
+LIVE_READ_AHEAD = 4
+"""Live records with work left (a task: calls to make, activity state, a retry's due time), per call
+slot. At 2 per slot the cached path of `bench/pipeline.py` sat idle about 15% of the time at the
+cap (6,600 events/s; 7,260 at 4)."""
+LIVE_UNACKNOWLEDGED = 8
+"""Live records read and unfinished in all, per call slot, counting those finished in the loop that
+only wait for the broker to acknowledge their results (no task, little memory: their results are
+in the producer's batches). The cap must cover that round trip: once such records needed no task,
+the cached path sat idle 7-9% of the time at 4 per slot and none at 8 (first to last 7,000-7,900
+events/s at 4, 7,800-8,600 at 8)."""
 PRODUCER_BATCH_BYTES = 1_048_576
 """aiokafka sends one batch per partition at a time; one subject's results share a partition, so
 a 16 KB default batch (about eight envelopes per round trip) would cap a busy subject's rate."""
@@ -90,6 +94,8 @@ class Processor:
         self._paused: set[TopicPartition] = set()
         self._counts: dict[Kind, int] = {"live": 0, "backfill": 0, "retry": 0}
         """Unfinished records by kind of partition, kept with `_tasks`."""
+        self._live_tasks = 0
+        """Unfinished live records with a task (the rest only wait for acknowledgements)."""
         self._full: dict[Kind, bool] = {"backfill": False, "retry": False}
         self._started = asyncio.Event()
         self._freed = asyncio.Event()
@@ -174,7 +180,9 @@ class Processor:
                 next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
     def _room(self) -> int:
-        return max(self._cap("live") - self._counts["live"], 0)
+        slots = self._config.max_in_flight
+        unacknowledged = LIVE_UNACKNOWLEDGED * slots - self._counts["live"]
+        return max(min(unacknowledged, LIVE_READ_AHEAD * slots - self._live_tasks), 0)
 
     async def _wait_for_room(self) -> None:
         """At the cap: wait for a record to finish instead of pausing (a resume costs a fetch wait).
@@ -187,7 +195,7 @@ class Processor:
 
     def _cap(self, kind: Kind) -> int:
         c = self._config
-        return {"live": LIVE_READ_AHEAD * c.max_in_flight, "backfill": 2 * c.backfill_in_flight}.get(
+        return {"live": LIVE_UNACKNOWLEDGED * c.max_in_flight, "backfill": 2 * c.backfill_in_flight}.get(
             kind, RETRY_WAITING_CAP
         )
 
@@ -215,12 +223,18 @@ class Processor:
             return
         work = started if isinstance(started, asyncio.Future) else asyncio.create_task(started)
         self._tasks[work] = tp
-        self._counts[self._kind(tp)] += 1
+        self._count(tp, work, 1)
         work.add_done_callback(lambda t: self._finished(t, record.offset))
+
+    def _count(self, tp: TopicPartition, work: asyncio.Future[None], change: int) -> None:
+        kind = self._kind(tp)
+        self._counts[kind] += change
+        if kind == "live" and isinstance(work, asyncio.Task):
+            self._live_tasks += change
 
     def _finished(self, task: asyncio.Future[None], offset: int) -> None:
         tp = self._tasks.pop(task)
-        self._counts[self._kind(tp)] -= 1
+        self._count(tp, task, -1)
         self._freed.set()
         if task.cancelled():
             return  # not finished: left uncommitted, read again after a restart

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from consumers.config import Topics
 from consumers.metrics import ProcessorMetrics
+from consumers.processor import LIVE_READ_AHEAD, LIVE_UNACKNOWLEDGED
 from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.pipeline.harness import claude_gateway, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
@@ -51,3 +52,24 @@ async def test_pending_records_counts_the_records_waiting_and_returns_to_zero(
     await gateway.aclose()
     assert max(value or 0 for value in seen) == COMMITS
     assert final == 0
+
+
+async def test_records_waiting_on_calls_are_capped_at_four_per_call_slot(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    """Records with calls to make hold at most LIVE_READ_AHEAD x MAX_IN_FLIGHT of the input; only
+    records that merely wait for acknowledgements may fill LIVE_UNACKNOWLEDGED x MAX_IN_FLIGHT."""
+    slots, commits = 2, 40
+    await produce(kafka.bootstrap_servers, topics.code_changes, [commit_event() for _ in range(commits)])
+    registry = CollectorRegistry()
+    gateway = claude_gateway(sim)
+    seen: list[float] = []
+    config = processor_config(kafka.bootstrap_servers, topics, max_in_flight=slots)
+    async with running(config, gateway, metrics=ProcessorMetrics(registry)):
+        results = asyncio.ensure_future(consume_all(kafka.bootstrap_servers, topics.results, 3 * commits, 60))
+        while not results.done():
+            seen.append(registry.get_sample_value("aexy_stream_pending_records") or 0)
+            await asyncio.sleep(0.02)
+        assert len(await results) == 3 * commits
+    await gateway.aclose()
+    assert max(seen) == LIVE_READ_AHEAD * slots < LIVE_UNACKNOWLEDGED * slots

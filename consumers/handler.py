@@ -8,6 +8,7 @@ finished only when the broker acknowledged all of them (`consumers/commit.py`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ from schemas.request import AnalysisRequest
 from schemas.types import Priority
 
 Produced = list[AnalysisResult[Any]]
+log = logging.getLogger(__name__)
 
 
 class Analyze(Protocol):
@@ -77,12 +79,22 @@ class RecordHandler:
         record or it is a retry not yet due (then all of its work comes back as a coroutine, for a
         task), the answers the gateway holds in memory are published at once; with no call left
         to make, the record's acknowledgement future comes back (no task), else a coroutine that
-        makes the calls. Either is done when the broker acknowledged every output of the record."""
+        makes the calls. Either is done when the broker acknowledged every output of the record.
+
+        A record that fails here in a way no check foresaw (input that passes validation but that
+        nothing downstream can take, or a defect) is dead-lettered with the error, rather than left
+        unfinished to hold back its partition's commits; results it published stay published."""
         self._metrics.events_in.labels(record.topic).inc()
         try:
-            work = self._decoder.decode(record)
+            return self._take(record)
         except MalformedEvent as exc:
-            return self._malformed(record, exc)
+            return self._dead_letter(record, str(exc), "MalformedEvent")
+        except Exception as exc:
+            log.exception("record %s@%s could not be processed: dead-lettered", record.topic, record.offset)
+            return self._dead_letter(record, f"could not be processed: {exc!r}", type(exc).__name__)
+
+    def _take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
+        work = self._decoder.decode(record)
         requests = self._activity.passes(work.requests)
         if requests is None or work.due_at_ms > time.time() * 1000:
             return self._handle(work)
@@ -207,11 +219,10 @@ class RecordHandler:
         )
         return await self._publisher.retry(request, work.origin, failure, 0.0)
 
-    async def _malformed(self, record: Any, exc: MalformedEvent) -> None:
-        origin = Origin.of(record)
-        self._metrics.dead_letters.labels("MalformedEvent").inc()
-        failure = Failure(str(exc), "MalformedEvent", 0, now_iso())
-        await acknowledged([await self._publisher.dead_letter(origin, failure, record.topic)])
+    async def _dead_letter(self, record: Any, reason: str, error_type: str) -> None:
+        self._metrics.dead_letters.labels(error_type).inc()
+        failure = Failure(reason, error_type, 0, now_iso())
+        await acknowledged([await self._publisher.dead_letter(Origin.of(record), failure, record.topic)])
 
     def _skipped(self, work: Work) -> None:
         self._metrics.skipped.labels(work.skipped.split(" ")[0] if work.skipped else "empty").inc()

@@ -134,3 +134,21 @@ async def test_a_replay_with_a_warm_cache_is_committed_to_the_end(
     assert len({(source["partition"], source["offset"]) for source in sources}) == 30  # 3 results each
     assert sim.stats()["total"] == 3
     assert await committed(kafka, config.group_id, topics.code_changes, topics.partitions) == 30
+
+
+async def test_a_record_nothing_downstream_can_take_is_dead_lettered_not_left_unfinished(
+    kafka: KafkaBroker, topics: Topics, producer: AIOKafkaProducer, sim: SimulatorHandle
+) -> None:
+    """2**64 additions pass validation, but no JSON writer here takes the number (cache key)."""
+    value = commit_event().replace(b'"additions":3', b'"additions":%d' % 2**64)
+    assert b"18446744073709551616" in value
+    gateway = claude_gateway(sim)
+    started = (await handler(producer, topics, gateway)).take(record(topics.code_changes, value, offset=3))
+    assert not isinstance(started, asyncio.Future)
+    await asyncio.wait_for(asyncio.ensure_future(started), 10)
+    (dead,) = await consume_all(kafka.bootstrap_servers, topics.dlq, 1)
+    meta = dict(dead.headers)
+    assert dead.value == value
+    assert meta[h.ERROR_TYPE] == b"TypeError" and b"could not be processed" in meta[h.DLQ_REASON]
+    assert meta[h.ORIGINAL_OFFSET] == b"3"
+    await gateway.aclose()

@@ -1,9 +1,10 @@
 """The stream processor: one aiokafka consumer group over the input topics and the retry topic.
 
-The poll loop never waits on an LLM call. It decodes each record and publishes what the gateway's
-memory answers at once; a record with calls to make, activity state to consult or a retry to wait
-for continues in its own task, and one with nothing left is tracked by its acknowledgement future
-alone (`RecordHandler.take`). Otherwise the loop only fetches, pauses and commits:
+The poll loop never waits on an LLM call. It decodes each record; one the activity state takes
+part in, or a retry not yet due, continues in its own task. For the others it publishes at once
+what the gateway's memory answers, gives the calls left a task, and tracks a record with none left
+by its acknowledgement future alone (`RecordHandler.take`). Otherwise the loop only fetches,
+pauses and commits:
 
 - up to `max_in_flight` live gateway calls overlap, and `backfill_in_flight` backfill ones
   (semaphores in the handler);

@@ -25,7 +25,7 @@ class OffsetTracker:
         self._partitions: dict[TopicPartition, _Partition] = {}
 
     def start(self, tp: TopicPartition, offset: int) -> None:
-        state = self._partitions.setdefault(tp, _Partition())
+        state = self._partitions.get(tp) or self._partitions.setdefault(tp, _Partition())
         state.pending.add(offset)
         state.next_offset = max(state.next_offset, offset + 1)
 

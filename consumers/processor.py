@@ -39,7 +39,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 
 from consumers.activity.tracker import Activity, NoActivity
 from consumers.commit import commit_finished
-from consumers.config import ProcessorConfig
+from consumers.config import ProcessorConfig, Topics
 from consumers.decode import Decoder
 from consumers.handler import Analyze, RecordHandler
 from consumers.metrics import ProcessorMetrics
@@ -95,6 +95,8 @@ class Processor:
         self._paused: set[TopicPartition] = set()
         self._counts: dict[Kind, int] = {"live": 0, "backfill": 0, "retry": 0}
         """Unfinished records by kind of partition, kept with `_tasks`."""
+        self._kinds: dict[str, Kind] = {}
+        """Each topic's kind, looked up twice a record."""
         self._live_tasks = 0
         """Unfinished live records with a task (the rest only wait for acknowledgements)."""
         self._full: dict[Kind, bool] = {"backfill": False, "retry": False}
@@ -201,10 +203,10 @@ class Processor:
         )
 
     def _kind(self, tp: TopicPartition) -> Kind:
-        topics = self._config.topics
-        if tp.topic == topics.retry:
-            return "retry"
-        return "backfill" if tp.topic in topics.lanes else "live"
+        kind = self._kinds.get(tp.topic)
+        if kind is None:
+            kind = self._kinds[tp.topic] = _kind_of(tp.topic, self._config.topics)
+        return kind
 
     def _take(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
         if self._bounds.admits(tp, record):
@@ -303,6 +305,12 @@ class Processor:
             self._tracker.forget(tp)
             self._paused.discard(tp)
             self._metrics.lag.remove(tp.topic, str(tp.partition))
+
+
+def _kind_of(topic: str, topics: Topics) -> Kind:
+    if topic == topics.retry:
+        return "retry"
+    return "backfill" if topic in topics.lanes else "live"
 
 
 def _full(pending: int, cap: int, paused: bool) -> bool:

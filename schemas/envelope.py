@@ -70,24 +70,13 @@ def result_json(result: BaseModel) -> bytes:
 
 def envelope_json(envelope: AnalysisResult[BaseModel]) -> bytes:
     """The same bytes as `envelope.model_dump_json()` (a test holds them equal), at about half the
-    cost: orjson writes the envelope's own fields and splices in the result's JSON, made once."""
+    cost: orjson writes the envelope's own fields (in declaration order, as its `__dict__` holds
+    them) and splices in the result's JSON, made once."""
     source = envelope.source
     return orjson.dumps(
         {
-            "schema_version": envelope.schema_version,
-            "request_id": envelope.request_id,
-            "analysis_type": envelope.analysis_type.value,
-            "subject": envelope.subject,
+            **envelope.__dict__,
             "result": orjson.Fragment(result_json(envelope.result)),
-            "provider": envelope.provider,
-            "model": envelope.model,
-            "prompt_version": envelope.prompt_version,
-            "cache_hit": envelope.cache_hit,
-            "latency_ms": envelope.latency_ms,
-            "input_tokens": envelope.input_tokens,
-            "output_tokens": envelope.output_tokens,
-            "cost_usd": envelope.cost_usd,
-            "created_at": envelope.created_at,
             "source": None if source is None else source.__dict__,
         },
         option=orjson.OPT_UTC_Z,

@@ -183,9 +183,8 @@ class Processor:
                 next_commit = time.monotonic() + COMMIT_INTERVAL_S
 
     def _room(self) -> int:
-        slots = self._config.max_in_flight
-        unacknowledged = LIVE_UNACKNOWLEDGED * slots - self._counts["live"]
-        return max(min(unacknowledged, LIVE_READ_AHEAD * slots - self._live_tasks), 0)
+        with_work_left = LIVE_READ_AHEAD * self._config.max_in_flight - self._live_tasks
+        return max(min(self._cap("live") - self._counts["live"], with_work_left), 0)
 
     async def _wait_for_room(self) -> None:
         """At the cap: wait for a record to finish instead of pausing (a resume costs a fetch wait).
@@ -219,11 +218,7 @@ class Processor:
     def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
         """The record's work starts here; what needs awaiting gets a task (`RecordHandler.take`)."""
         self._tracker.start(tp, record.offset)
-        try:
-            started = handler.take(record)
-        except Exception as exc:  # as a task's failure would be: logged, left unfinished
-            log.error("record %s@%s failed and stays uncommitted: %r", tp, record.offset, exc)
-            return
+        started = handler.take(record)  # never raises: what fails there is dead-lettered
         work = started if isinstance(started, asyncio.Future) else asyncio.create_task(started)
         self._tasks[work] = tp
         self._count(tp, work, 1)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import orjson
+from cachetools import LRUCache
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.types import AnalysisType
@@ -51,7 +52,7 @@ class AnalysisResult(BaseModel, Generic[R]):
 
 
 _RESULT_JSON_MEMO = 4096
-_result_json: dict[int, tuple[BaseModel, bytes]] = {}
+_result_json: LRUCache[int, tuple[BaseModel, bytes]] = LRUCache(_RESULT_JSON_MEMO)
 """Result JSON by the result object's id, for results seen again (a cached answer is decoded once and
 shared by every envelope built from it). Each entry holds its object, so no other object can have
 that id while the entry lives."""
@@ -60,12 +61,9 @@ that id while the entry lives."""
 def result_json(result: BaseModel) -> bytes:
     """`result.model_dump_json()`, computed once per result object (results are frozen)."""
     found = _result_json.get(id(result))
-    if found is not None:
-        return found[1]
-    if len(_result_json) >= _RESULT_JSON_MEMO:
-        del _result_json[next(iter(_result_json))]  # the oldest entry (insertion order)
-    value = _result_json[id(result)] = (result, result.model_dump_json().encode())
-    return value[1]
+    if found is None:
+        found = _result_json[id(result)] = (result, result.model_dump_json().encode())
+    return found[1]
 
 
 def envelope_json(envelope: AnalysisResult[BaseModel]) -> bytes:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
 from consumers.config import ProcessorConfig, Topics
@@ -75,6 +76,12 @@ def claude_gateway(sim: SimulatorHandle, **retry: Any) -> Gateway:
         cache=LayeredCache([MemoryCache()]),
         metrics=GatewayMetrics(CollectorRegistry()),
     )
+
+
+def acked_producer(bootstrap: str, **options: Any) -> AIOKafkaProducer:
+    """A producer whose every record is acknowledged by all replicas, without idempotence (which
+    the embedded broker does not support), as the processor's own; not started."""
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, **options)
 
 
 def processor_config(bootstrap: str, topics: Topics, **overrides: Any) -> ProcessorConfig:

@@ -29,7 +29,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.providers.claude import ClaudeProvider
 from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.events import parse_code_change
-from tests.pipeline.harness import commit_event, processor_config, running
+from tests.pipeline.harness import acked_producer, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker
 
 pytestmark = pytest.mark.slow
@@ -110,9 +110,7 @@ async def test_live_events_keep_their_pace_while_a_backfill_runs(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bootstrap = kafka.bootstrap_servers
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, linger_ms=5
-    )
+    producer = acked_producer(bootstrap, linger_ms=5)
     await producer.start()
     gateway = limited_gateway(sim)
     try:

@@ -12,6 +12,7 @@ from aiokafka.errors import ProducerClosed
 from consumers.commit import acknowledged
 from consumers.config import Topics
 from consumers.outbox import Outbox
+from tests.pipeline.harness import acked_producer
 from tests.plugins.kafka import KafkaBroker, consume_all
 
 SMALL_BATCH = 2048
@@ -20,13 +21,7 @@ SMALL_BATCH = 2048
 
 @pytest.fixture
 async def producer(kafka: KafkaBroker) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers,
-        acks="all",
-        enable_idempotence=False,
-        linger_ms=5,
-        max_batch_size=SMALL_BATCH,
-    )
+    producer = acked_producer(kafka.bootstrap_servers, linger_ms=5, max_batch_size=SMALL_BATCH)
     await producer.start()
     yield producer
     await producer.stop()
@@ -62,9 +57,7 @@ async def test_each_partition_gets_its_own_batches(
 async def test_flush_hands_over_what_was_put_before_the_producer_stops(
     kafka: KafkaBroker, topics: Topics
 ) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, acks="all", enable_idempotence=False
-    )
+    producer = acked_producer(kafka.bootstrap_servers)
     await producer.start()
     outbox = Outbox(producer)
     delivery = outbox.put(TopicPartition(topics.results, 0), None, b"last words")
@@ -88,9 +81,7 @@ async def test_a_record_larger_than_a_batch_goes_alone(
 
 
 async def test_a_delivery_fails_when_the_producer_is_closed(kafka: KafkaBroker, topics: Topics) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, acks="all", enable_idempotence=False
-    )
+    producer = acked_producer(kafka.bootstrap_servers)
     await producer.start()
     await producer.stop()
     delivery = Outbox(producer).put(TopicPartition(topics.results, 0), None, b"too late")

@@ -35,21 +35,14 @@ async def envelopes() -> list[AnalysisResult[Any]]:
 
 
 async def test_each_subject_lands_where_the_default_partitioner_puts_its_key(
-    kafka: KafkaBroker, topics: Topics
+    kafka: KafkaBroker, topics: Topics, producer: AIOKafkaProducer
 ) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, acks="all", enable_idempotence=False
-    )
-    await producer.start()
-    try:
-        publisher = Publisher(producer, topics)
-        await publisher.start()
-        ours = [publisher.result(e) for e in await envelopes()]
-        theirs = [await producer.send(topics.results, b"plain", key=s.encode()) for s in SUBJECTS]
-        placed = [(await a).partition for a in ours]
-        expected = [(await b).partition for b in theirs]
-    finally:
-        await producer.stop()
+    publisher = Publisher(producer, topics)
+    await publisher.start()
+    ours = [publisher.result(e) for e in await envelopes()]
+    theirs = [await producer.send(topics.results, b"plain", key=s.encode()) for s in SUBJECTS]
+    placed = [(await a).partition for a in ours]
+    expected = [(await b).partition for b in theirs]
     assert placed == expected
     assert len(set(placed)) > 1  # 24 subjects over 4 partitions: the choice is not trivial
     records = await consume_all(kafka.bootstrap_servers, topics.results, 2 * len(SUBJECTS))

@@ -24,7 +24,7 @@ from consumers.replay import lookup_holds, plan_replay
 from consumers.topics import admin_client
 from gateway.simulator import SimulatorHandle
 from tests.conftest import REDIS_TEST_URL
-from tests.pipeline.harness import commit_event, processor_config, running
+from tests.pipeline.harness import acked_producer, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -59,7 +59,7 @@ async def produce_history(bootstrap: str, topic: str) -> tuple[list[bytes], list
     """Two commits stamped in 2020 and three stamped now, on one partition in that order."""
     old = [commit_event(repository=f"octo/{uuid.uuid4().hex[:6]}") for _ in range(2)]
     new = [commit_event(repository=f"octo/{uuid.uuid4().hex[:6]}") for _ in range(3)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    producer = acked_producer(bootstrap)
     await producer.start()
     try:
         for value in old:
@@ -253,7 +253,7 @@ async def produce_transaction(bootstrap: str, tp: TopicPartition, values: list[b
 
 async def produce_now(bootstrap: str, tp: TopicPartition, count: int) -> None:
     """`count` commits stamped now, outside any transaction."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    producer = acked_producer(bootstrap)
     await producer.start()
     try:
         for _ in range(count):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
@@ -26,29 +24,13 @@ from consumers.publish import Publisher
 from consumers.retry_policy import RetryPolicy
 from consumers.routing import route_code_change
 from gateway.gateway import Gateway
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from gateway.simulator import SimulatorHandle
 from schemas.events import parse_code_change
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 from tests.pipeline.harness import claude_gateway, commit_event, processor_config, running
 from tests.pipeline.test_lifecycle import committed
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as handle:
-        yield handle
-
-
-@pytest.fixture
-async def producer(kafka: KafkaBroker) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, acks="all", enable_idempotence=False
-    )
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 def record(topic: str, value: bytes, offset: int = 0, headers: tuple[tuple[str, bytes], ...] = ()) -> Any:

@@ -9,15 +9,17 @@ STAMP := $(VENV)/.installed
 
 # A venv whose pip does not run (say `python3 -m venv` failed half-way because python3-venv was missing)
 # is created again from scratch, rather than failing the same way on every later run.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml dev/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[dev]' -e ./dev
 	@touch $(STAMP)
 
-# The Redis tests use 127.0.0.1:6379: a server is started there when none answers (scripts/ensure-redis.sh).
+# The Redis tests use 127.0.0.1:6379: redis-server is installed with apt-get when missing (as root on
+# Debian: scripts/install-system-packages.sh) and started there when none answers (scripts/ensure-redis.sh).
 redis:
+	@scripts/install-system-packages.sh
 	@scripts/ensure-redis.sh
 
 test: $(STAMP) redis
@@ -25,7 +27,7 @@ test: $(STAMP) redis
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check gateway schemas aexy_stream consumers producers
+	$(VENV)/bin/ruff format --check gateway schemas aexy_stream consumers producers dev
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -43,8 +43,9 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.broker.tansu import EmbeddedBroker
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from aexy_stream import gc_tuning
-from aexy_stream.broker import EmbeddedBroker
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -56,7 +57,6 @@ from gateway.config import BreakerConfig, GatewayConfig, ProviderConfig, RetryCo
 from gateway.gateway import Gateway
 from gateway.metrics import GatewayMetrics
 from gateway.providers.claude import ClaudeProvider
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.events import parse_code_change
 
 READER = Path(__file__).resolve().parent / "pipeline_support" / "reader.py"

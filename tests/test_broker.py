@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-import aexy_stream.broker as broker_module
-from aexy_stream.broker import BrokerStartError, EmbeddedBroker
+import aexy_dev.broker.tansu as broker_module
+from aexy_dev.broker.tansu import BrokerStartError, EmbeddedBroker
 from consumers.config import Topics
 from consumers.topics import admin_client, ensure_topics, wait_for_topics
 from tests.conftest import free_port

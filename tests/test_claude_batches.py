@@ -16,6 +16,7 @@ import httpx
 import pytest
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from aexy_stream.compose import gateway_parts
 from aexy_stream.settings import Settings
 from gateway.batches import BatchingClaudeProvider, PriorityRoutingProvider
@@ -33,7 +34,6 @@ from gateway.metrics import GatewayMetrics
 from gateway.pricing import DEFAULT_PRICES, cost_usd
 from gateway.providers.claude import ClaudeProvider
 from gateway.resilience.breaker import State
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.request import AnalysisRequest
 from schemas.results import CodeQualityResult
 from schemas.types import AnalysisType, Priority

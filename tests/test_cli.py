@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.conftest import free_port
 
 CODE = "import flask\n\ndef index(x):\n    if x:\n        return 1\n    return 2\n"

@@ -17,10 +17,10 @@ import httpx
 import orjson
 import pytest
 
-from aexy_stream.demo.feed import SHORT_EXAMPLES, example_names, example_records, last_code_changes
-from aexy_stream.demo.provider import Candidates, choose_provider
+from aexy_dev.demo.feed import SHORT_EXAMPLES, example_names, example_records, last_code_changes
+from aexy_dev.demo.provider import Candidates, choose_provider
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from consumers.headers import GITHUB_DELIVERY, GITHUB_EVENT
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.conftest import free_port
 
 PASS_THROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
@@ -169,7 +169,7 @@ async def test_ctrl_c_with_calls_in_flight_exits_cleanly_and_stops_the_broker(tm
 
 STOPPED_BY_SIGHUP = """
 import asyncio, os, signal
-from aexy_stream.demo.cli_support import stop_on_signals
+from aexy_stream.cli.support import stop_on_signals
 
 async def main() -> None:
     stop = stop_on_signals()

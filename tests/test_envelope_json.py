@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
+from aexy_dev.simulator.answers import model_instance
 from gateway.gateway import envelope_type
-from gateway.simulator.answers import model_instance
 from schemas import RESULT_MODELS, AnalysisType
 from schemas import envelope as envelope_module
 from schemas.envelope import AnalysisResult, SourceRef, envelope_json, result_json

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,8 @@ from schemas.events import (
     parse_activity,
     parse_code_change,
 )
+from tests.corpora import WEBHOOKS
 
-CORPORA = Path(os.environ.get("AEXY_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
-WEBHOOKS = CORPORA / "github-webhooks"
 EXAMPLES = sorted(WEBHOOKS.glob("*/*.json"))
 
 EVENTS_API_TYPES = {

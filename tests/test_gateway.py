@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
 from gateway.cache.redis import RedisCache
@@ -34,7 +35,6 @@ from gateway.providers.base import Provider
 from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.resilience.breaker import State
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.envelope import SourceRef
 from schemas.request import AnalysisRequest
 from schemas.results import SkillExtractionResult

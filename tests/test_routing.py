@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,9 +14,8 @@ from consumers.routing import ACTIVITY_ROUTES, Routed, route_activity, route_cod
 from schemas.events import ActivityEvent, CodeChangeEvent, parse_activity
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
+from tests.corpora import WEBHOOKS
 
-CORPORA = Path(os.environ.get("AEXY_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
-WEBHOOKS = CORPORA / "github-webhooks"
 CONFIG = RoutingConfig()
 
 TASK = AnalysisType.TASK_SIGNALS

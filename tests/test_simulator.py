@@ -20,9 +20,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from aexy_stream.cli import simulate
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
-from gateway.simulator.config import ProtocolName
+from aexy_dev.commands import simulate
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator.config import ProtocolName
 from schemas.results import RESULT_MODELS, ResultModel
 from schemas.types import AnalysisType
 
@@ -683,7 +683,7 @@ def test_cli_builds_the_config_from_its_options() -> None:
 def test_cli_serves_until_sigterm_and_prints_its_url() -> None:
     script = (
         "import argparse, sys\n"
-        "from aexy_stream.cli import simulate\n"
+        "from aexy_dev.commands import simulate\n"
         "p = argparse.ArgumentParser()\n"
         "simulate.register(p.add_subparsers())\n"
         "a = p.parse_args(sys.argv[1:])\n"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, PrivateAttr
 
+from aexy_dev.simulator.answers import model_instance
 from gateway.gateway import envelope_type
-from gateway.simulator.answers import model_instance
 from schemas import RESULT_MODELS, AnalysisType
 from schemas.envelope import SourceRef
 from schemas.events import CodeChangeEvent

@@ -17,10 +17,10 @@ from typing import Any
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.digest import record_line, result_row
 from aexy_stream.cli.errors import fail
-from aexy_stream.demo.cli_support import positive, stop_on_signals
-from aexy_stream.demo.digest import record_line, result_row
-from aexy_stream.demo.reader import assigned_consumer
+from aexy_stream.cli.reader import assigned_consumer
+from aexy_stream.cli.support import positive, stop_on_signals
 from aexy_stream.settings import Settings
 
 POLL_S = 0.5

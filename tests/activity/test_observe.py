@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aexy_stream.demo.feed import EXAMPLES
+from aexy_dev.demo.feed import EXAMPLES
 from consumers.activity.observe import of_activity
 from schemas.events import parse_activity
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from gateway.config import ProviderConfig
 from gateway.errors import (
     AuthError,
@@ -24,7 +25,6 @@ from gateway.providers.base import ChatMessage, Provider, ProviderCall
 from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai import OpenAIProvider
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.request import AnalysisRequest
 from schemas.results import result_model
 from schemas.types import AnalysisType

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.pipeline.harness import acked_producer
 from tests.plugins.kafka import KafkaBroker
 

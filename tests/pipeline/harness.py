@@ -7,13 +7,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.simulator import SimulatorHandle
 from consumers.config import ProcessorConfig, Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -23,14 +23,12 @@ from gateway.config import BreakerConfig, GatewayConfig, ProviderConfig, RetryCo
 from gateway.gateway import Gateway
 from gateway.metrics import GatewayMetrics
 from gateway.providers.claude import ClaudeProvider
-from gateway.simulator import SimulatorHandle
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "github-webhooks"
+from tests.corpora import WEBHOOKS
 
 
 def corpus_examples() -> list[tuple[str, bytes]]:
     """(event name, payload bytes) for every official webhook example."""
-    return [(path.parent.name, path.read_bytes()) for path in sorted(CORPUS.glob("*/*.json"))]
+    return [(path.parent.name, path.read_bytes()) for path in sorted(WEBHOOKS.glob("*/*.json"))]
 
 
 def commit_event(repository: str = "octo/app", sha: str | None = None, files: int = 1) -> bytes:

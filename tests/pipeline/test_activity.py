@@ -12,13 +12,13 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
+from aexy_dev.simulator import SimulatorHandle
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms
 from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import ActivityTracker
 from consumers.config import Topics
 from gateway.gateway import Gateway
-from gateway.simulator import SimulatorHandle
 from schemas.envelope import AnalysisResult, SourceRef
 from schemas.request import AnalysisRequest
 from schemas.types import Priority

@@ -15,13 +15,13 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from aexy_stream.compose import gateway_parts
 from aexy_stream.settings import Settings
 from consumers import headers as h
 from consumers.config import Topics
 from gateway.gateway import Gateway
 from gateway.metrics import GatewayMetrics
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.pipeline.harness import commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
 

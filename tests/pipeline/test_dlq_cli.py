@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from aexy_dev.simulator import SimulatorHandle
 from consumers.config import Topics
-from gateway.simulator import SimulatorHandle
 from tests.pipeline.harness import claude_gateway, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
 

@@ -6,9 +6,9 @@ import time
 
 import orjson
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from consumers import headers as h
 from consumers.config import Topics
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 from tests.pipeline.harness import claude_gateway, commit_event, processor_config, running

@@ -6,9 +6,9 @@ from collections import Counter
 
 import orjson
 
+from aexy_dev.simulator import SimulatorHandle
 from consumers.config import RoutingConfig, Topics
 from consumers.routing import route_activity, route_code_change
-from gateway.simulator import SimulatorHandle
 from schemas.events import parse_activity, parse_code_change
 from tests.pipeline.harness import claude_gateway, commit_event, corpus_examples, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce

@@ -19,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from consumers.config import Topics
 from gateway.cache.layered import LayeredCache
 from gateway.config import BreakerConfig, GatewayConfig, ProviderConfig, RateLimitConfig, RetryConfig
@@ -27,7 +28,6 @@ from gateway.limits.budget import BudgetLimiter
 from gateway.limits.memory import MemoryWindowStore
 from gateway.metrics import GatewayMetrics
 from gateway.providers.claude import ClaudeProvider
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.events import parse_code_change
 from tests.pipeline.harness import acked_producer, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker

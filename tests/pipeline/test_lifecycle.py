@@ -17,9 +17,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from consumers.config import RoutingConfig, Topics
 from consumers.routing import route_code_change
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from schemas.events import parse_code_change
 from schemas.request import AnalysisRequest
 from tests.conftest import free_port

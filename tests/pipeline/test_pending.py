@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from consumers.config import Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import LIVE_READ_AHEAD, LIVE_UNACKNOWLEDGED
-from gateway.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from tests.pipeline.harness import claude_gateway, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
 

@@ -17,12 +17,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import RecordsToDelete
 
+from aexy_dev.simulator import SimulatorHandle
 from aexy_stream.compose import LLMGateway, build_activity
 from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.replay import lookup_holds, plan_replay
 from consumers.topics import admin_client
-from gateway.simulator import SimulatorHandle
 from tests.conftest import REDIS_TEST_URL
 from tests.pipeline.harness import acked_producer, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all

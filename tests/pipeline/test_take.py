@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.simulator import SimulatorHandle
 from consumers import headers as h
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms
@@ -24,7 +25,6 @@ from consumers.publish import Publisher
 from consumers.retry_policy import RetryPolicy
 from consumers.routing import route_code_change
 from gateway.gateway import Gateway
-from gateway.simulator import SimulatorHandle
 from schemas.events import parse_code_change
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType

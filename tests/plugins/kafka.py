@@ -6,7 +6,7 @@ Register with `-p tests.plugins.kafka`. The broker (fixture `kafka`) is, in this
 - testcontainers: a Docker engine answers `docker info` and `testcontainers` is importable (a KRaft
   Kafka container; image from `KAFKA_TEST_IMAGE`, default Confluent's cp-kafka, which is what
   `testcontainers.kafka.KafkaContainer` knows how to configure);
-- tansu: the embedded, memory-only broker (`aexy_stream.broker.EmbeddedBroker`).
+- tansu: the embedded, memory-only broker (`aexy_dev.broker.tansu.EmbeddedBroker`).
 
 `KAFKA_TEST_BACKEND=tansu|testcontainers` forces one of the last two. Tests that need what Tansu lacks
 (transactions, idempotent producer, time lookups, reliable end offsets) are marked `needs_real_kafka`.
@@ -30,7 +30,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from aexy_stream.broker import EmbeddedBroker
+from aexy_dev.broker.tansu import EmbeddedBroker
 from consumers.config import Topics
 from consumers.topics import admin_client, ensure_topics
 

@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
-from aexy_stream.broker import EmbeddedBroker
+from aexy_dev.broker.tansu import EmbeddedBroker
 from aexy_stream.compose import webhook_config
 from aexy_stream.settings import Settings
 from consumers.config import Topics
@@ -47,10 +47,10 @@ from producers.webhook.signature import HmacSha256, sign
 from schemas.events import parse_code_change
 from schemas.events.code_change import CodeChangeEvent
 from tests.conftest import free_port
+from tests.corpora import WEBHOOKS
 from tests.plugins.kafka import KafkaBroker, delete_topics, unique_topics
 
-CORPORA = Path(os.environ.get("AEXY_CORPORA", Path(__file__).resolve().parents[3] / "shared" / "corpora"))
-CORPUS = CORPORA / "github-webhooks"
+CORPUS = WEBHOOKS
 SECRET = "It's a Secret to Everybody"
 PATH = "/webhooks/github"
 MARKER = "x-test-marker"

@@ -1,0 +1,1 @@
+"""Local Kafka-protocol brokers for development and tests (Tansu today)."""

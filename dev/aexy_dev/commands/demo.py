@@ -1,0 +1,197 @@
+"""`aexy-stream demo [--repo PATH] [--commits N] [--short]`: the whole pipeline in one command.
+
+Starts the embedded broker (Tansu, in memory, on a free loopback port), creates the topics, runs
+the stream processor in-process (cache in memory, or Redis with REDIS_URL; provider Claude with
+ANTHROPIC_API_KEY, else Ollama if it answers at OLLAMA_BASE_URL, else `rules`), publishes the last
+commits of a repository (by default the current directory; if that is none, no commits) to the live
+`code.changes` topic and the bundled webhook examples to `github.activity`, and shows the results as
+they arrive. It ends when every result and dead letter
+the processor wrote has arrived, or on Ctrl-C/SIGTERM, with a summary, and stops the broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from aiokafka.errors import KafkaError
+from prometheus_client import CollectorRegistry
+from rich.console import Console
+
+from aexy_dev.broker.tansu import BrokerStartError, EmbeddedBroker
+from aexy_dev.demo.feed import Commits, Feed, commit_records, example_names, example_records, read_commits
+from aexy_dev.demo.provider import Candidates, ProviderChoice, choose_provider
+from aexy_dev.demo.session import Outcome, Session
+from aexy_dev.demo.view import view_for
+from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.errors import EXIT_USAGE, fail
+from aexy_stream.cli.support import positive, stop_on_signals
+from aexy_stream.compose import LLMGateway, build_activity, processor_config, topics
+from aexy_stream.settings import Settings
+from consumers.metrics import ProcessorMetrics
+from consumers.processor import Processor
+from consumers.topics import ensure_topics
+from gateway.metrics import GatewayMetrics
+from producers.git import GitError
+from producers.kafka import ProducerConfig, PublishError
+from schemas.events import CodeChangeEvent
+
+DEFAULT_COMMITS = 200
+SHORT_COMMITS = 5
+DEMO_SESSION_TIMEOUT_MS = 2000
+DEMO_HEARTBEAT_MS = 300
+DEMO_SHUTDOWN_GRACE_S = 3.0
+DEMO_RETRY_BACKOFF_S = 2.0
+RECORD_OVERHEAD_BYTES = 64 * 1024
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cmd = subparsers.add_parser(
+        "demo",
+        help="the whole pipeline on an embedded broker: commits and webhook examples in, results live",
+        description=(__doc__ or "").split("\n\n")[1],
+    )
+    cmd.add_argument(
+        "--repo",
+        type=Path,
+        help="git repository (default: the current directory; if it is none, the webhook examples only)",
+    )
+    cmd.add_argument(
+        "--commits",
+        type=positive,
+        help=f"newest commits to analyze (default {DEFAULT_COMMITS}, or {SHORT_COMMITS} with --short)",
+    )
+    cmd.add_argument("--short", action="store_true", help="a handful of commits and webhook examples")
+    cmd.set_defaults(handler=run)
+
+
+@with_settings
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    quiet_kafka()
+    count = args.commits or (SHORT_COMMITS if args.short else DEFAULT_COMMITS)
+    try:
+        return asyncio.run(demo(settings, args.repo, count, args.short))
+    except GitError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except (BrokerStartError, KafkaError, PublishError, OSError, LookupError, RuntimeError) as exc:
+        return fail(f"demo failed: {type(exc).__name__}: {exc}")
+
+
+async def demo(settings: Settings, repo: Path | None, count: int, short: bool) -> int:
+    stop = stop_on_signals()
+    console = Console(highlight=False)
+    commits = await asyncio.to_thread(read_commits, repo, count, settings.backfill_max_patch_bytes)
+    choice = await _choose(settings)
+    feed = _feed(settings, commits.events, short)
+    for line in _intro(settings, choice, commits, feed):
+        say(console, line)
+    async with EmbeddedBroker() as broker:
+        pid = broker.pid
+        say(console, _broker_line(broker))
+        outcome = await _run(_demo_settings(settings, choice, broker.bootstrap_servers), feed, console, stop)
+    say(console, outcome.summary.line(len(feed.records), outcome.seconds, outcome.interrupted))
+    say(console, f"broker stopped (pid {pid} exited)")
+    return 0
+
+
+async def _run(settings: Settings, feed: Feed, console: Console, stop: asyncio.Event) -> Outcome:
+    await ensure_topics(settings.kafka_bootstrap_servers, topics(settings))
+    registry = CollectorRegistry()
+    gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
+    metrics = ProcessorMetrics(registry)
+    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
+    processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
+    session = Session(processor, registry, topics(settings), _producer_config(settings))
+    try:
+        with view_for(console) as view:
+            return await session.run(feed, view, stop)
+    finally:
+        await gateway.aclose()
+
+
+async def _choose(settings: Settings) -> ProviderChoice:
+    candidates = Candidates(
+        anthropic_key_set=bool(settings.anthropic_api_key.get_secret_value()),
+        ollama_base_url=settings.ollama_base_url,
+        ollama_model=settings.ollama_model,
+    )
+    async with httpx.AsyncClient() as http:
+        return await choose_provider(candidates, http)
+
+
+def _feed(settings: Settings, events: list[CodeChangeEvent], short: bool) -> Feed:
+    commits = commit_records(events, settings.topic_code_changes, settings.max_event_bytes)
+    examples = example_records(example_names(short), settings.topic_github_activity)
+    return Feed((*commits, *examples))
+
+
+def say(console: Console, line: str) -> None:
+    """One line as it is: no markup, no highlighting, no wrapping (pipes keep whole lines)."""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _demo_settings(settings: Settings, choice: ProviderChoice, bootstrap_servers: str) -> Settings:
+    """The user's settings, on the demo's broker and provider, with short waits for a short run."""
+    return settings.model_copy(
+        update={
+            "llm_provider": choice.name,
+            "llm_fallback_providers": choice.fallbacks,
+            "kafka_bootstrap_servers": bootstrap_servers,
+            "kafka_group_id": f"aexy-stream-demo-{uuid.uuid4().hex[:8]}",
+            "kafka_session_timeout_ms": DEMO_SESSION_TIMEOUT_MS,
+            "kafka_heartbeat_interval_ms": DEMO_HEARTBEAT_MS,
+            "shutdown_grace_s": min(settings.shutdown_grace_s, DEMO_SHUTDOWN_GRACE_S),
+            "retry_backoff_base_s": min(settings.retry_backoff_base_s, DEMO_RETRY_BACKOFF_S),
+        }
+    )
+
+
+def _producer_config(settings: Settings) -> ProducerConfig:
+    return ProducerConfig(
+        settings.kafka_bootstrap_servers,
+        client_id="aexy-stream-demo",
+        max_request_size=max(settings.max_event_bytes + RECORD_OVERHEAD_BYTES, 1_048_576),
+        linger_ms=5,
+    )
+
+
+def _intro(settings: Settings, choice: ProviderChoice, commits: Commits, feed: Feed) -> list[str]:
+    return [
+        "aexy-stream demo: the whole pipeline on this machine (Ctrl-C to stop early)",
+        choice.line(),
+        _cache_line(settings),
+        _input_line(settings, commits, feed),
+    ]
+
+
+def _input_line(settings: Settings, commits: Commits, feed: Feed) -> str:
+    count = len(commits.events)
+    topic = settings.topic_github_activity
+    webhooks = f"{feed.per_topic().get(topic, 0)} GitHub webhook examples on {topic}"
+    if commits.unreadable:
+        return (
+            f"input: {webhooks} only; no commits, as git cannot read them in the current directory "
+            f"({commits.unreadable}); --repo PATH names a repository"
+        )
+    return (
+        f"input: the newest {count} commits of {commits.repository} on {settings.topic_code_changes}"
+        f" (live priority) and {webhooks}"
+    )
+
+
+def _cache_line(settings: Settings) -> str:
+    if not settings.redis_url:
+        return "cache: in memory (set REDIS_URL to use Redis)"
+    url = urlsplit(settings.redis_url)
+    return f"cache: Redis at {url.hostname}:{url.port or 6379}, memory tier in front"
+
+
+def _broker_line(broker: EmbeddedBroker) -> str:
+    return (
+        f"broker: Tansu on {broker.bootstrap_servers}, pid {broker.pid}, IN MEMORY "
+        "(topics and records are gone when the demo ends)"
+    )

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck check schemas bench-gateway bench-pipeline clean demo redis
+.PHONY: kafka test-kafka-3.9 test lint typecheck check schemas bench-gateway bench-pipeline clean demo redis
 
 # A venv whose pip does not run (say `python3 -m venv` failed half-way because python3-venv was missing)
 # is created again from scratch, rather than failing the same way on every later run.
@@ -49,3 +49,11 @@ clean:
 
 demo: $(STAMP)
 	$(VENV)/bin/aexy-stream demo $(DEMO_ARGS)
+
+# Apache Kafka's jars, fetched once from Maven Central into ~/.cache/aexy-stream/kafka (the tests then start it).
+kafka: $(STAMP)
+	$(PY) -c 'from aexy_dev.broker.kafka import classpath; print("kafka jars in", classpath())'
+
+# The pipeline tests once on the 3.9 line of Apache Kafka (the suite runs on 4.1.1).
+test-kafka-3.9: $(STAMP) redis
+	AEXY_TEST_BROKER=kafka AEXY_TEST_KAFKA_VERSION=3.9.1 $(PY) -m pytest tests/pipeline tests/test_kafka_broker.py

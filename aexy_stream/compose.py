@@ -1,8 +1,13 @@
-"""The composition root: settings in, wired components out. Nothing else reads `Settings`."""
+"""The composition root: settings in, plain configs and wired components out.
+
+Nothing else reads `Settings` (tests/test_composition_root.py). The CLI gets an `App`, built once
+from the environment at its entry, and each command asks it for the configs and components it uses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -17,12 +22,18 @@ from consumers.activity.store.memory import MemoryStateStore
 from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import PREDICTIVE, Activity, ActivityTracker, NoActivity
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
-from gateway.batches import BatchedBackfillLimiter, BatchingClaudeProvider, PriorityRoutingProvider
+from consumers.identity.config import IdentityConfig
+from consumers.identity.links import read_aliases
+from consumers.identity.resolver import IdentityResolver
+from consumers.identity.store.base import IdentityStore
+from consumers.identity.store.memory import MemoryIdentityStore
+from consumers.identity.store.redis import RedisIdentityStore
 from gateway.cache.base import CacheBackend
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
 from gateway.cache.redis import RedisCache
 from gateway.config import (
+    DAY,
     DEFAULT_TTLS,
     BatchConfig,
     BreakerConfig,
@@ -31,6 +42,7 @@ from gateway.config import (
     Price,
     ProviderConfig,
     RateLimitConfig,
+    RedactionConfig,
     RetryConfig,
 )
 from gateway.gateway import Gateway
@@ -41,10 +53,10 @@ from gateway.limits.redis import RedisWindowStore
 from gateway.metrics import GatewayMetrics, default_metrics
 from gateway.pricing import DEFAULT_PRICES
 from gateway.providers.base import Provider
-from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai import OpenAIProvider
 from gateway.providers.rules import RulesProvider
+from gateway.redaction.locality import on_this_machine
 from producers.kafka import ProducerConfig
 from producers.webhook.config import RECORD_OVERHEAD_BYTES, GitHubApiConfig, WebhookConfig
 from schemas.types import AnalysisType
@@ -105,11 +117,21 @@ def gateway_config(s: Settings, provider: str | None = None) -> GatewayConfig:
         ),
         breaker=BreakerConfig(s.llm_breaker_threshold, s.llm_breaker_cooldown_s),
         prices=MappingProxyType(prices),
+        redaction=RedactionConfig(s.redact_local_providers, local_providers(s)),
     )
+
+
+def local_providers(s: Settings) -> frozenset[str]:
+    """The providers that never send content off the machine (`gateway.redaction.locality`)."""
+    return frozenset(name for name, config in provider_configs(s).items() if on_this_machine(config))
 
 
 def build_provider(config: ProviderConfig, http: httpx.AsyncClient | None = None) -> Provider:
     if config.name == "claude":
+        # Imported here, as the Message Batches modules below: the `anthropic` SDK is most of every
+        # command's start-up (python -X importtime), and other providers never need it.
+        from gateway.providers.claude import ClaudeProvider  # noqa: PLC0415
+
         return ClaudeProvider(config)
     if config.name == "ollama":
         return OllamaProvider(config, http_client=http)
@@ -198,9 +220,24 @@ def claude_batch_backfill(
     Live calls keep the direct provider and `CLAUDE_RPM`/`CLAUDE_TPM`; batched calls are not
     metered by those Messages API budgets (see `gateway.batches.routing`).
     """
-    batch = BatchConfig(s.claude_batch_max_requests, s.claude_batch_max_wait_s, s.claude_batch_poll_s)
-    batching = BatchingClaudeProvider(config, batch)
+    from gateway.batches import (  # noqa: PLC0415 - imported here: see build_provider
+        BatchedBackfillLimiter,
+        BatchingClaudeProvider,
+        PriorityRoutingProvider,
+    )
+
+    batching = BatchingClaudeProvider(config, batch_config(s))
     return PriorityRoutingProvider(live, batching), BatchedBackfillLimiter(limiter)
+
+
+def batch_config(s: Settings) -> BatchConfig:
+    return BatchConfig(s.claude_batch_max_requests, s.claude_batch_max_wait_s, s.claude_batch_poll_s)
+
+
+def environment() -> Settings:
+    """The settings of this process, read from the environment (and `.env`): the one place that does;
+    raises pydantic's ValidationError (or SettingsError) for a bad setting."""
+    return Settings()
 
 
 class LLMGateway(Gateway):
@@ -212,7 +249,7 @@ class LLMGateway(Gateway):
         settings: Settings | None = None,
         metrics: GatewayMetrics | None = None,
     ) -> None:
-        settings = settings or Settings()
+        settings = settings or environment()
         self._redis = redis_client(settings)
         super().__init__(**gateway_parts(settings, self._redis, provider, metrics))
 
@@ -247,12 +284,40 @@ def activity_config(s: Settings) -> ActivityConfig:
     return ActivityConfig(
         window_days=s.activity_window_days,
         interval_s=s.risk_analysis_interval.total_seconds(),
-        state_ttl_s=s.activity_state_ttl_days * 24 * 3600,
+        state_ttl_s=s.activity_state_ttl_days * DAY,
     )
 
 
-def build_activity(s: Settings, redis: Redis | None, on_error: Callable[[], None]) -> Activity:
-    """The activity state: in Redis when configured (shared by the group), else in memory."""
+def pseudonyms(s: Settings) -> Pseudonyms:
+    return Pseudonyms(s.pseudonym_key.get_secret_value() if s.pseudonymize_developers else "")
+
+
+def identity_config(s: Settings) -> IdentityConfig:
+    return IdentityConfig(
+        match_by_name=s.identity_match_by_name,
+        aliases_path=s.identity_aliases,
+        ttl_s=s.activity_state_ttl_days * 24 * 3600,
+    )
+
+
+def build_identities(s: Settings, redis: Redis | None, on_error: Callable[[], None]) -> IdentityResolver:
+    """Identity resolution: links in Redis when configured (shared by the group), else in memory."""
+    config = identity_config(s)
+    store: IdentityStore = (
+        RedisIdentityStore(redis, config.ttl_s) if redis is not None else MemoryIdentityStore(config.ttl_s)
+    )
+    aliases = read_aliases(Path(config.aliases_path)) if config.aliases_path else {}
+    return IdentityResolver(store, config, pseudonyms(s), aliases, on_error)
+
+
+def build_activity(
+    s: Settings,
+    redis: Redis | None,
+    on_error: Callable[[], None],
+    identities: IdentityResolver | None = None,
+) -> Activity:
+    """The activity state: in Redis when configured (shared by the group), else in memory; keyed by
+    the canonical ids of `identities` (the processor's resolver)."""
     if not s.predictive_analyses_enabled and not s.pseudonymize_developers:
         return NoActivity(drop=PREDICTIVE)
     config = activity_config(s)
@@ -261,9 +326,13 @@ def build_activity(s: Settings, redis: Redis | None, on_error: Callable[[], None
         if redis is not None
         else MemoryStateStore(config.state_ttl_s)
     )
-    key = s.pseudonym_key.get_secret_value() if s.pseudonymize_developers else ""
     return ActivityTracker(
-        store, config, Pseudonyms(key), predictive=s.predictive_analyses_enabled, on_error=on_error
+        store,
+        config,
+        pseudonyms(s),
+        predictive=s.predictive_analyses_enabled,
+        on_error=on_error,
+        identities=identities,
     )
 
 
@@ -280,7 +349,7 @@ def processor_config(s: Settings) -> ProcessorConfig:
         bootstrap_servers=s.kafka_bootstrap_servers,
         group_id=s.kafka_group_id,
         topics=topics(s),
-        routing=RoutingConfig(bot_pattern=s.bot_pattern),
+        routing=RoutingConfig(bot_pattern=s.bot_pattern, skip_paths=s.skip_paths),
         max_in_flight=s.max_in_flight,
         backfill_in_flight=backfill_in_flight(s),
         max_event_bytes=s.max_event_bytes,
@@ -289,19 +358,16 @@ def processor_config(s: Settings) -> ProcessorConfig:
         shutdown_grace_s=s.shutdown_grace_s,
         session_timeout_ms=s.kafka_session_timeout_ms,
         heartbeat_interval_ms=s.kafka_heartbeat_interval_ms,
+        http_host=s.http_host,
         http_port=s.http_port,
     )
 
 
 def webhook_config(s: Settings, *, insecure_no_signature: bool = False) -> WebhookConfig:
     """The webhook receiver's config; raises ValueError without a secret unless insecure is asked for."""
-    producer = ProducerConfig(
-        s.kafka_bootstrap_servers,
-        client_id="aexy-stream-webhook",
-        max_request_size=s.webhook_max_body_bytes + RECORD_OVERHEAD_BYTES,
-    )
+    largest = max(s.webhook_max_body_bytes, s.max_event_bytes)  # a delivery as it came, or a code change
     return WebhookConfig(
-        producer=producer,
+        producer=producer_config(s, "aexy-stream-webhook", largest_record=largest),
         secret=s.github_webhook_secret.get_secret_value(),
         insecure_no_signature=insecure_no_signature,
         activity_topic=s.topic_github_activity,
@@ -313,3 +379,92 @@ def webhook_config(s: Settings, *, insecure_no_signature: bool = False) -> Webho
         host=s.webhook_host,
         port=s.webhook_port,
     )
+
+
+def producer_config(
+    s: Settings,
+    client_id: str,
+    *,
+    largest_record: int | None = None,
+    linger_ms: int = 0,
+    bootstrap_servers: str | None = None,
+) -> ProducerConfig:
+    """Every producer of the process: room for its largest record (MAX_EVENT_BYTES unless told) and
+    the framing around it; the settings' Kafka unless told (the demo's own broker)."""
+    largest = s.max_event_bytes if largest_record is None else largest_record
+    return ProducerConfig(
+        bootstrap_servers or s.kafka_bootstrap_servers,
+        client_id=client_id,
+        max_request_size=largest + RECORD_OVERHEAD_BYTES,
+        linger_ms=linger_ms,
+    )
+
+
+class App:
+    """What the CLI commands are built from: the settings, composed into plain configs and wired
+    components on request. Built once at the command line's entry (`App.from_environment()`); the
+    settings stay inside, so a command depends only on the configs and components it asks for."""
+
+    __slots__ = ("_settings",)
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @classmethod
+    def from_environment(cls) -> App:
+        return cls(environment())
+
+    def with_provider(self, name: str, fallbacks: tuple[str, ...] = ()) -> App:
+        """The same composition with another provider chain (the demo chooses one at run time)."""
+        if name not in PROVIDERS or not set(fallbacks) <= set(PROVIDERS):
+            raise ValueError(f"unknown provider in {(name, *fallbacks)}; expected: {', '.join(PROVIDERS)}")
+        update = {"llm_provider": name, "llm_fallback_providers": fallbacks}
+        return App(self._settings.model_copy(update=update))
+
+    @property
+    def processor(self) -> ProcessorConfig:
+        """The stream processor's config; its `topics` name every topic of the pipeline."""
+        return processor_config(self._settings)
+
+    @property
+    def providers(self) -> dict[str, ProviderConfig]:
+        """Every provider's config, whether or not the chain uses it."""
+        return provider_configs(self._settings)
+
+    @property
+    def redis_url(self) -> str:
+        """REDIS_URL ("" = none: cache, limits and state in process memory)."""
+        return self._settings.redis_url
+
+    @property
+    def max_patch_bytes(self) -> int:
+        """Of a backfilled commit's file (`GitRange.max_patch_bytes`)."""
+        return self._settings.backfill_max_patch_bytes
+
+    def gateway(self, provider: str | None = None, metrics: GatewayMetrics | None = None) -> LLMGateway:
+        """The gateway of the chain (`provider` first instead of LLM_PROVIDER); ValueError for a
+        provider that does not exist."""
+        return LLMGateway(provider, self._settings, metrics)
+
+    def identities(self, redis: Redis | None, on_error: Callable[[], None]) -> IdentityResolver:
+        return build_identities(self._settings, redis, on_error)
+
+    def activity(
+        self, redis: Redis | None, on_error: Callable[[], None], identities: IdentityResolver | None = None
+    ) -> Activity:
+        return build_activity(self._settings, redis, on_error, identities)
+
+    def redis(self) -> Redis | None:
+        """A new Redis client (None without REDIS_URL), for a command without a gateway to share one."""
+        return redis_client(self._settings)
+
+    def webhook(self, *, insecure_no_signature: bool = False) -> WebhookConfig:
+        """The webhook receiver's config: ValueError without GITHUB_WEBHOOK_SECRET unless insecure."""
+        return webhook_config(self._settings, insecure_no_signature=insecure_no_signature)
+
+    def producer(
+        self, client_id: str, *, linger_ms: int = 0, bootstrap_servers: str | None = None
+    ) -> ProducerConfig:
+        return producer_config(
+            self._settings, client_id, linger_ms=linger_ms, bootstrap_servers=bootstrap_servers
+        )

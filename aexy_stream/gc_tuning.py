@@ -3,9 +3,9 @@
 A processor allocates a few short-lived objects per record (models, dicts, futures) and keeps
 few of them, while its heap holds hundreds of thousands of long-lived ones (modules, the SDKs'
 types, the memory cache). CPython's default thresholds (700, 10, 10) then run a collection every
-700 allocations, and every hundredth of them walks the whole heap. Measured on the cached path of
-`bench/pipeline.py` (20,000 commits): 1.6 s of 7.0 s spent in 1,586 collections, and the run took
-5.2-5.4 s with these settings.
+700 allocations, and every hundredth of them walks the whole heap, finding almost nothing to free.
+`bench/pipeline.py` applies `tune()` as `aexy-stream run` does, and `--default-gc` runs it without,
+to compare (bench/README.md).
 
 `tune()` moves everything alive at start-up into the permanent generation (`gc.freeze()`: never
 scanned again) and collects the young generation less often. Reference cycles are still

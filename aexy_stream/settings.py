@@ -1,21 +1,41 @@
 """The one settings object of the process, read from the environment (and `.env`).
 
-Only the composition root (`aexy_stream.compose`, the CLI) reads it; components get plain config
-objects from `gateway.config`. Names of the original design are kept: LLM_PROVIDER,
-ANTHROPIC_API_KEY, CLAUDE_MODEL, OLLAMA_BASE_URL, OLLAMA_MODEL, LLM_CACHE_TTL, LLM_CACHE_ENABLED,
-REDIS_URL. Every variable is listed in the README.
+Only the composition root (`aexy_stream.compose`) reads it: it turns these fields into the plain
+config objects the components and the CLI commands get. A field's default is the one its config
+dataclass documents, read from it here, so each default is written once. Names of the original
+design are kept: LLM_PROVIDER, ANTHROPIC_API_KEY, CLAUDE_MODEL, OLLAMA_BASE_URL, OLLAMA_MODEL,
+LLM_CACHE_TTL, LLM_CACHE_ENABLED, REDIS_URL. Every variable is listed in docs/settings.md.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from consumers.config import DEFAULT_BOT_PATTERN
+from consumers.activity.config import ActivityConfig
+from consumers.config import ProcessorConfig, RoutingConfig
+from consumers.identity.config import IdentityConfig
+from consumers.identity.links import read_aliases
+from gateway.config import (
+    DAY,
+    BatchConfig,
+    BreakerConfig,
+    CacheConfig,
+    ProviderConfig,
+    RateLimitConfig,
+    RedactionConfig,
+    RetryConfig,
+)
+from gateway.providers import ollama, openai
+from producers.git.range import MAX_PATCH_BYTES
+from producers.kafka import ProducerConfig
+from producers.webhook.config import GitHubApiConfig, WebhookConfig
 from schemas.types import AnalysisType
 
 _DURATION = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhd])?")
@@ -24,6 +44,22 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 ProviderName = Literal["claude", "ollama", "openai", "rules"]
 PROVIDERS: tuple[str, ...] = ("claude", "ollama", "openai", "rules")
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+# Each default is written once: in the component's config dataclass, read here (tests/test_settings.py).
+_PROCESSOR = ProcessorConfig()
+_TOPICS = _PROCESSOR.topics
+_ROUTING = RoutingConfig()
+_PROVIDER = ProviderConfig(name="", model="")
+_LIMITS = RateLimitConfig()
+_CACHE = CacheConfig()
+_RETRY = RetryConfig()
+_BREAKER = BreakerConfig()
+_BATCH = BatchConfig()
+_REDACTION = RedactionConfig()
+_ACTIVITY = ActivityConfig()
+_IDENTITY = IdentityConfig()
+_GITHUB = GitHubApiConfig()
+_WEBHOOK = WebhookConfig(ProducerConfig(""), insecure_no_signature=True)  # only its defaults are read
 
 
 class Settings(BaseSettings):
@@ -41,80 +77,87 @@ class Settings(BaseSettings):
     claude_rpm: int = Field(50, ge=0)
     claude_tpm: int = Field(100_000, ge=0)
 
-    ollama_base_url: str = "http://localhost:11434"
+    ollama_base_url: str = ollama.DEFAULT_BASE_URL
     ollama_model: str = "llama3.2"
-    ollama_keep_alive: str = "5m"
-    ollama_rpm: int = Field(0, ge=0)
-    ollama_tpm: int = Field(0, ge=0)
+    ollama_keep_alive: str = _PROVIDER.keep_alive
+    ollama_rpm: int = Field(_LIMITS.requests_per_window, ge=0)
+    ollama_tpm: int = Field(_LIMITS.tokens_per_window, ge=0)
 
-    openai_base_url: str = "http://localhost:8080/v1"
+    openai_base_url: str = openai.DEFAULT_BASE_URL
     openai_api_key: SecretStr = SecretStr("")
     openai_model: str = "local-model"
-    openai_rpm: int = Field(0, ge=0)
-    openai_tpm: int = Field(0, ge=0)
+    openai_rpm: int = Field(_LIMITS.requests_per_window, ge=0)
+    openai_tpm: int = Field(_LIMITS.tokens_per_window, ge=0)
 
-    llm_timeout_s: float = Field(60.0, gt=0)
-    llm_max_retries: int = Field(3, ge=0, le=20)
-    llm_backoff_factor: float = Field(2.0, ge=1.0)
-    llm_backoff_initial_s: float = Field(1.0, ge=0)
-    llm_backoff_max_s: float = Field(60.0, gt=0)
-    llm_breaker_threshold: int = Field(5, ge=1)
-    llm_breaker_cooldown_s: float = Field(30.0, ge=0)
-    llm_rate_window_s: float = Field(60.0, gt=0)
-    llm_backfill_share: float = Field(0.2, gt=0, le=1)
+    llm_timeout_s: float = Field(_PROVIDER.timeout_s, gt=0)
+    llm_max_retries: int = Field(_RETRY.max_retries, ge=0, le=20)
+    llm_backoff_factor: float = Field(_RETRY.backoff_factor, ge=1.0)
+    llm_backoff_initial_s: float = Field(_RETRY.backoff_initial_s, ge=0)
+    llm_backoff_max_s: float = Field(_RETRY.backoff_max_s, gt=0)
+    llm_breaker_threshold: int = Field(_BREAKER.failure_threshold, ge=1)
+    llm_breaker_cooldown_s: float = Field(_BREAKER.cooldown_s, ge=0)
+    llm_rate_window_s: float = Field(_LIMITS.window_s, gt=0)
+    llm_backfill_share: float = Field(_LIMITS.backfill_share, gt=0, le=1)
     llm_prices: dict[str, tuple[Price, Price]] = Field(default_factory=dict)
     """USD per million input and output tokens, per model: finite and not negative."""
+    redact_local_providers: bool = _REDACTION.redact_local_providers
+    """False: `rules` and a model server on a loopback address get content unredacted (never Claude)."""
 
-    llm_cache_enabled: bool = True
-    llm_cache_ttl: int = Field(3600, ge=1)
+    llm_cache_enabled: bool = _CACHE.enabled
+    llm_cache_ttl: int = Field(_CACHE.default_ttl_s, ge=1)
     llm_cache_ttls: dict[str, int] = Field(default_factory=dict)
-    llm_cache_memory_items: int = Field(10_000, ge=1)
+    llm_cache_memory_items: int = Field(_CACHE.memory_max_items, ge=1)
     redis_url: str = ""
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_group_id: str = "aexy-stream"
-    kafka_session_timeout_ms: int = Field(10_000, ge=1000)
-    kafka_heartbeat_interval_ms: int = Field(3_000, ge=100)
-    topic_github_activity: str = "github.activity"
-    topic_code_changes: str = "code.changes"
-    topic_analysis_requests: str = "analysis.requests"
-    topic_analysis_results: str = "analysis.results"
-    topic_analysis_retry: str = "analysis.retry"
-    topic_analysis_dlq: str = "analysis.dlq"
-    topic_github_activity_backfill: str = "github.activity.backfill"
-    topic_code_changes_backfill: str = "code.changes.backfill"
-    topic_partitions: int = Field(4, ge=1)
-    topic_replication: int = Field(1, ge=1)
-    max_in_flight: int = Field(64, ge=1)
-    backfill_max_in_flight: int = Field(16, ge=1)
-    max_event_bytes: int = Field(1_000_000, ge=1024)
-    retry_backoff_base_s: float = Field(30.0, ge=0)
-    retry_max_attempts: int = Field(5, ge=1)
-    shutdown_grace_s: float = Field(20.0, ge=0)
-    http_host: str = "0.0.0.0"
-    http_port: int = Field(8000, ge=0, le=65535)
-    bot_pattern: str = DEFAULT_BOT_PATTERN
+    kafka_bootstrap_servers: str = _PROCESSOR.bootstrap_servers
+    kafka_group_id: str = _PROCESSOR.group_id
+    kafka_session_timeout_ms: int = Field(_PROCESSOR.session_timeout_ms, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(_PROCESSOR.heartbeat_interval_ms, ge=100)
+    topic_github_activity: str = _TOPICS.activity
+    topic_code_changes: str = _TOPICS.code_changes
+    topic_analysis_requests: str = _TOPICS.requests
+    topic_analysis_results: str = _TOPICS.results
+    topic_analysis_retry: str = _TOPICS.retry
+    topic_analysis_dlq: str = _TOPICS.dlq
+    topic_github_activity_backfill: str = _TOPICS.backfill_activity
+    topic_code_changes_backfill: str = _TOPICS.backfill_code_changes
+    topic_partitions: int = Field(_TOPICS.partitions, ge=1)
+    topic_replication: int = Field(_TOPICS.replication, ge=1)
+    max_in_flight: int = Field(_PROCESSOR.max_in_flight, ge=1)
+    backfill_max_in_flight: int = Field(_PROCESSOR.backfill_in_flight, ge=1)
+    max_event_bytes: int = Field(_PROCESSOR.max_event_bytes, ge=1024)
+    retry_backoff_base_s: float = Field(_PROCESSOR.retry_backoff_base_s, ge=0)
+    retry_max_attempts: int = Field(_PROCESSOR.retry_max_attempts, ge=1)
+    shutdown_grace_s: float = Field(_PROCESSOR.shutdown_grace_s, ge=0)
+    http_host: str = _PROCESSOR.http_host
+    http_port: int = Field(_PROCESSOR.http_port, ge=0, le=65535)
+    bot_pattern: str = _ROUTING.bot_pattern
+    skip_paths: Annotated[tuple[str, ...], NoDecode] = _ROUTING.skip_paths
+    """Regexes of paths left out of code analyses besides the built-in ones: a JSON list, or
+    comma-separated (a regex with a comma needs the JSON list)."""
 
     github_webhook_secret: SecretStr = SecretStr("")
     github_token: SecretStr = SecretStr("")
-    github_api_url: str = "https://api.github.com"
-    webhook_host: str = "0.0.0.0"
-    webhook_port: int = Field(8080, ge=0, le=65535)
-    webhook_max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024)
-    webhook_dedupe_ttl_s: int = Field(3 * 24 * 3600, ge=1)
-    backfill_max_patch_bytes: int = Field(256 * 1024, ge=1024)
+    github_api_url: str = _GITHUB.api_url
+    webhook_host: str = _WEBHOOK.host
+    webhook_port: int = Field(_WEBHOOK.port, ge=0, le=65535)
+    webhook_max_body_bytes: int = Field(_WEBHOOK.max_body_bytes, ge=1024)
+    webhook_dedupe_ttl_s: int = Field(int(_WEBHOOK.dedupe_ttl_s), ge=1)
+    backfill_max_patch_bytes: int = Field(MAX_PATCH_BYTES, ge=1024)
 
     predictive_analyses_enabled: bool = True
     pseudonymize_developers: bool = False
     pseudonym_key: SecretStr = SecretStr("")
-    risk_analysis_interval: timedelta = timedelta(hours=24)
-    activity_window_days: int = Field(28, ge=1, le=365)
-    activity_state_ttl_days: int = Field(90, ge=1)
+    risk_analysis_interval: timedelta = timedelta(seconds=_ACTIVITY.interval_s)
+    activity_window_days: int = Field(_ACTIVITY.window_days, ge=1, le=365)
+    activity_state_ttl_days: int = Field(_ACTIVITY.state_ttl_s // DAY, ge=1)
+    identity_aliases: str = _IDENTITY.aliases_path
+    identity_match_by_name: bool = _IDENTITY.match_by_name
 
     claude_batch_backfill: bool = False
-    claude_batch_max_requests: int = Field(1000, ge=1, le=100_000)
-    claude_batch_max_wait_s: float = Field(5.0, ge=0)
-    claude_batch_poll_s: float = Field(30.0, gt=0)
+    claude_batch_max_requests: int = Field(_BATCH.max_requests, ge=1, le=100_000)
+    claude_batch_max_wait_s: float = Field(_BATCH.max_wait_s, ge=0)
+    claude_batch_poll_s: float = Field(_BATCH.poll_s, gt=0)
 
     @model_validator(mode="after")
     def _pseudonyms_need_a_key(self) -> Settings:
@@ -146,6 +189,35 @@ class Settings(BaseSettings):
     def _positive(cls, value: timedelta) -> timedelta:
         if value.total_seconds() <= 0:
             raise ValueError("must be positive")
+        return value
+
+    @field_validator("skip_paths", mode="before")
+    @classmethod
+    def _patterns(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("["):
+            return tuple(orjson.loads(value))
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("skip_paths")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+        return value
+
+    @field_validator("identity_aliases")
+    @classmethod
+    def _readable_aliases(cls, value: str) -> str:
+        """Read once at start-up, so a missing or malformed alias file fails there, in one line."""
+        try:
+            read_aliases(Path(value)) if value else None
+        except OSError as exc:
+            raise ValueError(f"cannot read {value}: {exc.strerror}") from None
         return value
 
     @field_validator("llm_fallback_providers", mode="before")

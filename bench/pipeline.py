@@ -6,7 +6,11 @@ One run, one embedded Tansu broker (started here, on a free port), fresh topics 
    first so every request is a cache hit; events/s from the processor's start until all 3N results
    are on `analysis.results` (counted by a separate reader process). Side by side, on the same
    records and broker: a raw aiokafka consume -> produce -> commit passthrough (1 record out per
-   event; the processor writes 3 per event).
+   event; the processor writes 3 per event). The activity state is off, as with
+   PREDICTIVE_ANALYSES_ENABLED=false.
+1b. cached path, default settings: the same, with the activity state `aexy-stream run` builds by
+   default (no REDIS_URL: in process memory, predictive analyses on, no pseudonyms). Each record
+   then also counts in the state; the periodic requests it triggers are provider calls (counted).
 2. latency-bound: a simulated Anthropic provider (own process, like a remote one) answering in
    500 ms, MAX_IN_FLIGHT=64, no rate limit, unique contents (every request is a provider call);
    requests/s in the steady state, as a share of the bound 64 / 0.5 s.
@@ -14,6 +18,7 @@ One run, one embedded Tansu broker (started here, on a free port), fresh topics 
    fixed time or until done, sampling this process's VmRSS every 0.5 s.
 
     .venv/bin/python bench/pipeline.py [--quick] [--sim-in-process] [--default-gc]
+        [--scenario {cached,cached-default,latency,memory}]...   (repeatable; default: all four)
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ from prometheus_client import CollectorRegistry
 from aexy_dev.broker.tansu import EmbeddedBroker
 from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from aexy_stream import gc_tuning
+from consumers.activity.config import ActivityConfig
+from consumers.activity.identity import Pseudonyms
+from consumers.activity.store.memory import MemoryStateStore
+from consumers.activity.tracker import Activity, ActivityTracker
 from consumers.config import ProcessorConfig, RoutingConfig, Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -237,12 +246,22 @@ def processor_config(bootstrap: str, topics: Topics, **overrides: Any) -> Proces
     return replace(base, **overrides)
 
 
+def default_activity() -> Activity:
+    """The activity state of the default settings without REDIS_URL (`compose.build_activity`):
+    in process memory, predictive analyses on, no pseudonyms."""
+    config = ActivityConfig()
+    return ActivityTracker(MemoryStateStore(config.state_ttl_s), config, Pseudonyms())
+
+
 @asynccontextmanager
-async def running(config: ProcessorConfig, gateway: Gateway) -> AsyncIterator[tuple[asyncio.Task[None], Any]]:
-    """The processor as a task (and its metrics registry); stopped through its stop Event on exit."""
+async def running(
+    config: ProcessorConfig, gateway: Gateway, activity: Activity | None = None
+) -> AsyncIterator[tuple[asyncio.Task[None], Any]]:
+    """The processor as a task (and its metrics registry); stopped through its stop Event on exit.
+    Without `activity`, no activity state (as PREDICTIVE_ANALYSES_ENABLED=false)."""
     metrics = ProcessorMetrics(CollectorRegistry())
     stop = asyncio.Event()
-    task = asyncio.create_task(Processor(config, gateway, metrics).run(stop))
+    task = asyncio.create_task(Processor(config, gateway, metrics, activity=activity).run(stop))
     try:
         yield task, metrics.registry
     finally:
@@ -363,26 +382,32 @@ async def measure_passthrough(bootstrap: str, source: str, events: int) -> Throu
 
 
 async def run_until(
-    bootstrap: str, topics: Topics, gateway: Gateway, outputs: int
+    bootstrap: str, topics: Topics, gateway: Gateway, outputs: int, activity: Activity | None = None
 ) -> tuple[float, list[tuple[float, int]]]:
     """Run the processor until `outputs` results are on the results topic: start time and marks."""
     reader = await Reader.start(bootstrap, topics.results, outputs, timeout_s=180)
     try:
         started = time.monotonic()
-        async with running(processor_config(bootstrap, topics), gateway) as (task, _):
+        async with running(processor_config(bootstrap, topics), gateway, activity) as (task, _):
             marks = await wait_reader(reader, task)
     finally:
         await reader.close()
     return started, marks
 
 
-async def measure_processor(bootstrap: str, topics: Topics, gateway: Gateway, events: int) -> Throughput:
+async def measure_processor(
+    bootstrap: str, topics: Topics, gateway: Gateway, events: int, activity: Activity | None = None
+) -> Throughput:
+    """Until the events' own results are out (with the activity state, the results of the periodic
+    requests it triggers count among them: a few, next to 3 per event)."""
     outputs = ANALYSES_PER_EVENT * events
-    started, marks = await run_until(bootstrap, topics, gateway, outputs)
+    started, marks = await run_until(bootstrap, topics, gateway, outputs, activity)
     return throughput(events, outputs, started, marks)
 
 
-async def cached_path(bootstrap: str, sim: SimulatorHandle, gateway: Gateway, sizes: Sizes) -> dict[str, Any]:
+async def cached_path(
+    bootstrap: str, sim: SimulatorHandle, gateway: Gateway, sizes: Sizes, activity: Activity | None = None
+) -> dict[str, Any]:
     n = sizes.cached_events
     commits = distinct_commits(sizes.distinct)
     warmed = await warm_cache(gateway, commits)
@@ -394,8 +419,9 @@ async def cached_path(bootstrap: str, sim: SimulatorHandle, gateway: Gateway, si
         f" produced in {produce_s:.1f} s); cache warmed with {warmed} gateway calls"
     )
     raw = await measure_passthrough(bootstrap, topics.code_changes, n)
-    calls_before = sim.stats()["total"]
-    proc = await measure_processor(bootstrap, topics, gateway, n)
+    calls_before, cpu_before = sim.stats()["total"], time.process_time()
+    proc = await measure_processor(bootstrap, topics, gateway, n, activity)
+    cpu_s = time.process_time() - cpu_before
     provider_calls = sim.stats()["total"] - calls_before
     await delete_topics(bootstrap, topics.all)
     ratio, steady_ratio = proc.rate / raw.rate, proc.steady_rate / raw.steady_rate
@@ -418,7 +444,19 @@ async def cached_path(bootstrap: str, sim: SimulatorHandle, gateway: Gateway, si
         f"  before the first output (group join, first fetch): passthrough {raw.total_s - raw.steady_s:.2f}"
         f" of {raw.total_s:.2f} s, processor {proc.total_s - proc.steady_s:.2f} of {proc.total_s:.2f} s"
     )
-    return {"proc": proc, "raw": raw, "ratio": ratio, "steady_ratio": steady_ratio, "records": records_ratio}
+    cpu_us = cpu_s / n * 1e6
+    print(
+        f"  CPU time of this process while the processor ran: {cpu_s:.2f} s = {cpu_us:.0f} µs per event"
+        " (less moved than events/s by other work on the machine)"
+    )
+    return {
+        "proc": proc,
+        "raw": raw,
+        "ratio": ratio,
+        "steady_ratio": steady_ratio,
+        "records": records_ratio,
+        "cpu_us": cpu_us,
+    }
 
 
 # -- scenario 2: latency-bound -------------------------------------------------------------------------
@@ -556,46 +594,55 @@ def report_memory(
 
 # -- main ----------------------------------------------------------------------------------------------
 
+SCENARIOS = ("cached", "cached-default", "latency", "memory")
 
-def summary(cached: dict[str, Any], latency: dict[str, Any], memory: dict[str, Any]) -> None:
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "NOT met"
 
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def cached_rows(name: str, cached: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     proc, raw = cached["proc"], cached["raw"]
-    rows = [
-        ("cached processor events/s", f"{proc.rate:.0f}", "-", ""),
+    ratio = cached["ratio"]
+    return [
+        (f"{name} events/s", f"{proc.rate:.0f}", "-", ""),
+        ("  CPU µs per event", f"{cached['cpu_us']:.0f}", "(info)", ""),
         ("raw passthrough events/s", f"{raw.rate:.0f}", "-", ""),
-        (
-            "processor/passthrough",
-            f"{cached['ratio']:.2f}",
-            f">= {RATIO_TARGET}",
-            verdict(cached["ratio"] >= RATIO_TARGET),
-        ),
+        ("processor/passthrough", f"{ratio:.2f}", f">= {RATIO_TARGET}", verdict(ratio >= RATIO_TARGET)),
         ("  same, first->last output", f"{cached['steady_ratio']:.2f}", "(info)", ""),
         ("  same, per record written", f"{cached['records']:.2f}", "(info)", ""),
-        ("latency-bound requests/s", f"{latency['rate']:.1f}", f"bound {latency['bound']:.0f}", ""),
-        (
-            "share of the bound",
-            f"{latency['share']:.2f}",
-            f">= {SHARE_TARGET}",
-            verdict(latency["share"] >= SHARE_TARGET),
-        ),
-        (
-            "memory peak RSS MB",
-            f"{memory['peak']:.0f}",
-            f"< {PEAK_TARGET_MB:.0f}",
-            verdict(memory["peak"] < PEAK_TARGET_MB),
-        ),
-        ("memory flat 25%->100%", "yes" if memory["flat"] else "no", "(info)", ""),
     ]
+
+
+def summary(figures: dict[str, dict[str, Any]]) -> None:
+    rows: list[tuple[str, str, str, str]] = []
+    if (cached := figures.get("cached")) is not None:
+        rows += cached_rows("cached processor", cached)
+    if (default := figures.get("cached-default")) is not None:
+        rows += cached_rows("cached, default settings", default)
+    if (latency := figures.get("latency")) is not None:
+        share = latency["share"]
+        rows += [
+            ("latency-bound requests/s", f"{latency['rate']:.1f}", f"bound {latency['bound']:.0f}", ""),
+            ("share of the bound", f"{share:.2f}", f">= {SHARE_TARGET}", verdict(share >= SHARE_TARGET)),
+        ]
+    if (memory := figures.get("memory")) is not None:
+        peak = memory["peak"]
+        rows += [
+            ("memory peak RSS MB", f"{peak:.0f}", f"< {PEAK_TARGET_MB:.0f}", verdict(peak < PEAK_TARGET_MB)),
+            ("memory flat 25%->100%", "yes" if memory["flat"] else "no", "(info)", ""),
+        ]
     print("\nsummary")
-    print(f"  {'figure':<28} {'value':>8}  {'target':<10} result")
+    print(f"  {'figure':<34} {'value':>8}  {'target':<10} result")
     for name, value, target, result in rows:
-        print(f"  {name:<28} {value:>8}  {target:<10} {result}")
+        print(f"  {name:<34} {value:>8}  {target:<10} {result}")
 
 
-async def run(sizes: Sizes, quick: bool, sim_in_process: bool, tune_gc: bool) -> None:
+async def run(
+    sizes: Sizes, quick: bool, sim_in_process: bool, tune_gc: bool, scenarios: Sequence[str]
+) -> None:
     script_start_mb = rss_mb()
+    figures: dict[str, dict[str, Any]] = {}
     async with EmbeddedBroker() as broker:
         bootstrap = broker.bootstrap_servers
         print(
@@ -607,15 +654,26 @@ async def run(sizes: Sizes, quick: bool, sim_in_process: bool, tune_gc: bool) ->
             if tune_gc:
                 gc_tuning.tune()  # as `aexy-stream run` does once started
             try:
-                print(f"\n1. cached path: {sizes.cached_events} events")
-                cached = await cached_path(bootstrap, sim, gateway, sizes)
-                print(f"\n2. latency-bound: {sizes.latency_events} events")
-                latency = await latency_bound(bootstrap, sizes.latency_events, sim_in_process)
-                print(f"\n3. memory: backlog of {sizes.backlog} events, up to {sizes.memory_run_s:.0f} s")
-                memory = await memory_run(bootstrap, gateway, sizes, script_start_mb)
+                if "cached" in scenarios:
+                    print(f"\n1. cached path: {sizes.cached_events} events, activity state off")
+                    figures["cached"] = await cached_path(bootstrap, sim, gateway, sizes)
+                if "cached-default" in scenarios:
+                    print(
+                        f"\n1b. cached path, default settings: {sizes.cached_events} events,"
+                        " activity state on"
+                    )
+                    figures["cached-default"] = await cached_path(
+                        bootstrap, sim, gateway, sizes, default_activity()
+                    )
+                if "latency" in scenarios:
+                    print(f"\n2. latency-bound: {sizes.latency_events} events")
+                    figures["latency"] = await latency_bound(bootstrap, sizes.latency_events, sim_in_process)
+                if "memory" in scenarios:
+                    print(f"\n3. memory: backlog of {sizes.backlog} events, up to {sizes.memory_run_s:.0f} s")
+                    figures["memory"] = await memory_run(bootstrap, gateway, sizes, script_start_mb)
             finally:
                 await gateway.aclose()
-    summary(cached, latency, memory)
+    summary(figures)
 
 
 def main() -> None:
@@ -623,6 +681,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (well under a minute)")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=SCENARIOS,
+        help="run only this scenario (repeatable; default: all, in the order above)",
+    )
     parser.add_argument(
         "--sim-in-process",
         action="store_true",
@@ -634,7 +698,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
-    asyncio.run(run(QUICK if args.quick else FULL, args.quick, args.sim_in_process, not args.default_gc))
+    sizes, scenarios = QUICK if args.quick else FULL, args.scenario or SCENARIOS
+    asyncio.run(run(sizes, args.quick, args.sim_in_process, not args.default_gc, scenarios))
     print(f"\ntotal {time.monotonic() - started:.0f} s")
 
 

@@ -49,18 +49,37 @@ class Topics:
 
 
 DEFAULT_BOT_PATTERN = r"(\[bot\]$|^dependabot|^renovate|^github-actions|-bot$|^bot-)"
-SKIPPED_PATHS = (
-    r"(^|/)(vendor|third_party|node_modules|dist|build)/",
-    r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|Cargo\.lock|go\.sum|Gemfile\.lock|uv\.lock)$",
-    r"\.(min\.js|min\.css|map|pb\.go|lock)$",
-    r"(_pb2\.py|_generated\.\w+|\.generated\.\w+)$",
+# fmt: off
+SKIPPED_PATHS: tuple[tuple[str, str], ...] = (
+    # (label of consumers.file_skips.FileSkip, regex searched in the path); after Linguist's vendor.yml
+    ("secret_file", r"(^|/)([^/]*\.env(\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?|\.envrc"
+                    r"|id_(rsa|dsa|ecdsa|ed25519)|credentials\.json|client_secret[\w.-]*\.json|\.git-credentials"
+                    r"|\.netrc|\.pgpass|\.htpasswd)$"),
+    ("secret_file", r"\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx)$"),
+    ("signature", r"\.(asc|sig|sign|gpg|pgp|minisig|p7s|crt|cer|der|pub)$"),
+    ("lockfile", r"(^|/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock"
+                 r"|Pipfile\.lock|Cargo\.lock|go\.sum|Gemfile\.lock|composer\.lock|uv\.lock|bun\.lockb)$"),
+    ("lockfile", r"\.lock$"),
+    ("vendored", r"(^|/)(vendors?|third[_-]?party|3rd[_-]?party|node_modules|bower_components|extern|external"
+                 r"|Godeps/_workspace)/"),
+    ("vendored", r"^deps/"),
+    ("vendored", r"(^|/)(config\.guess|config\.sub|install-sh|depcomp|missing|compile|mkinstalldirs"
+                 r"|ltmain\.sh|libtool\.m4|ltoptions\.m4|ltsugar\.m4|ltversion\.m4|lt~obsolete\.m4)$"),
+    ("generated", r"(^|/)dist/"),
+    ("generated", r"(^|/)aclocal\.m4$"),
+    ("generated", r"[.-]min\.(js|css)$|\.(js|css)\.map$"),
+    ("generated", r"(_pb2(_grpc)?\.pyi?|\.pb\.(go|h|cc)|_generated\.\w+|\.generated\.\w+)$"),
 )
+"""Built-in path patterns of files left out of code analyses, each with its reason."""
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
 class RoutingConfig:
     bot_pattern: str = DEFAULT_BOT_PATTERN
-    skipped_paths: tuple[str, ...] = SKIPPED_PATHS
+    skipped_paths: tuple[tuple[str, str], ...] = SKIPPED_PATHS
+    skip_paths: tuple[str, ...] = ()
+    """The operator's patterns (`SKIP_PATHS`), searched in each path after the built-in ones."""
     max_diff_chars: int = 24_000
     """A commit whose analyzable patch text exceeds this is split into one request per file."""
     max_file_chars: int = 24_000
@@ -83,4 +102,6 @@ class ProcessorConfig:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
+    http_host: str = "0.0.0.0"
     http_port: int = 8000
+    """Where `/healthz` and `/metrics` are served (by the `run` command)."""

@@ -10,8 +10,10 @@ from pydantic import ValidationError
 
 from consumers import headers as h
 from consumers.config import RoutingConfig, Topics
+from consumers.file_skips import FileSkip
 from consumers.publish import Origin
 from consumers.routing import Routed, route_activity, route_code_change
+from consumers.skips import Skip
 from schemas.events import (
     ActivityEvent,
     CodeChangeEvent,
@@ -29,8 +31,10 @@ class Work:
 
     origin: Origin
     requests: tuple[AnalysisRequest, ...] = ()
-    skipped: str = ""
-    redactions: int = 0
+    skipped: Skip | None = None
+    skip_detail: str = ""
+    files_skipped: tuple[tuple[FileSkip, int], ...] = ()
+    """A commit's files left out of its analyses, per reason."""
     attempt: int = 0
     """Failed attempts so far (retry records)."""
     due_at_ms: int = 0
@@ -122,10 +126,11 @@ def _routed(
         origin.with_event_id(event.event_id),
         routed.requests,
         skipped=routed.skipped,
-        redactions=routed.redactions,
+        skip_detail=routed.detail,
+        files_skipped=routed.files_skipped,
         replay_topic=origin.topic,
         event_time=None if event_time is None else event_time.timestamp(),
-        event=None if routed.skipped.startswith("bot ") else event,  # bots are not developers
+        event=None if routed.skipped is Skip.BOT else event,  # bots are not developers
         priority=priority,
     )
 

@@ -16,12 +16,15 @@ from typing import Any, Protocol
 from consumers.activity.tracker import Activity, NoActivity
 from consumers.commit import acknowledged, acknowledgement
 from consumers.decode import Decoder, Work
+from consumers.identity.resolver import Identities, Merge, Unresolved
 from consumers.metrics import ProcessorMetrics
 from consumers.publish import Delivery, Failure, Origin, Publisher, now_iso
 from consumers.retry_policy import RetryPolicy
+from consumers.skips import Skip
 from gateway.errors import GatewayError
 from schemas.envelope import AnalysisResult, SourceRef
 from schemas.events import MalformedEvent
+from schemas.identity import IdentityMerged
 from schemas.request import AnalysisRequest
 from schemas.types import Priority
 
@@ -42,6 +45,13 @@ class Analyze(Protocol):
         """The envelope if the gateway's memory holds the answer (no await), else None."""
         ...
 
+    async def find_cached(
+        self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | None]:
+        """`cached` for several requests, in every cache tier, with one lookup per tier for all of
+        them; None for a request no tier answers."""
+        ...
+
     def cooling_down_for(self, priority: Priority = "live") -> float:
         """Seconds until a provider may be tried for a request of this priority (0: now)."""
         ...
@@ -58,6 +68,7 @@ class RecordHandler:
         max_in_flight: int,
         backfill_in_flight: int = 16,
         activity: Activity | None = None,
+        identities: Identities | None = None,
     ) -> None:
         self._gateway = gateway
         self._publisher = publisher
@@ -72,6 +83,7 @@ class RecordHandler:
         self._calls: set[asyncio.Task[AnalysisResult[Any]]] = set()
         self._parking = False
         self._activity: Activity = activity or NoActivity()
+        self._identities: Identities = identities or Unresolved()
         self._results_out = metrics.events_out.labels("results")
 
     def take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
@@ -95,7 +107,9 @@ class RecordHandler:
 
     def _take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
         work = self._decoder.decode(record)
-        requests = self._activity.passes(work.requests)
+        self._count_skipped_files(work)
+        settled = self._identities.settled(work.event, work.requests)  # canonical subjects, from memory
+        requests = None if settled is None else self._activity.passes(settled)
         if requests is None or work.due_at_ms > time.time() * 1000:
             return self._handle(work)
         if not requests:
@@ -109,10 +123,13 @@ class RecordHandler:
         return acknowledgement(deliveries)
 
     async def _handle(self, work: Work) -> None:
-        """A record the activity state takes part in, or a retry to wait for."""
-        requests = await self._activity.on_event(work.event, work.requests, work.priority)
+        """A record the activity state or the identity store takes part in, or a retry to wait for."""
+        resolved, merges = await self._identities.resolve(work.event, work.requests)
+        joined = [await self._merged(merge, work) for merge in merges]
+        requests = await self._activity.on_event(work.event, resolved, work.priority)
         if not requests:
             self._skipped(work)
+            await acknowledged(joined)
             return
         self._count_routed(requests, work)
         await _until_due(work.due_at_ms)
@@ -121,14 +138,24 @@ class RecordHandler:
         if follow := await self._activity.on_results(produced, work.priority):
             self._count_routed(follow, work)
             deliveries += await self._analyze(follow, work, source, [])
-        await acknowledged(deliveries)
+        await acknowledged(deliveries + joined)
         await self._activity.settled([*requests, *follow])
+
+    async def _merged(self, merge: Merge, work: Work) -> Delivery:
+        """A merge of subjects: their activity state joined, and an `identity_merged` record published."""
+        await self._activity.merged(merge)
+        record = IdentityMerged(
+            subject=merge.subject, merged=merge.merged, via=merge.via, source=_source_of(work)
+        )
+        return await self._publisher.identity_merged(record)
 
     async def _finish(
         self, misses: list[AnalysisRequest], work: Work, source: SourceRef, deliveries: list[Delivery]
     ) -> None:
-        """The calls of a record the activity state takes no part in."""
-        await acknowledged(deliveries + await self._called(misses, work, source, []))
+        """The rest of a record the activity state takes no part in: what the other cache tiers
+        answer, then the calls."""
+        found, misses = await self._publish_found(misses, work, source, [])
+        await acknowledged(deliveries + found + await self._called(misses, work, source, []))
 
     def park_all(self) -> None:
         """Shutdown: stop the calls in flight; their requests go to the retry topic, due now."""
@@ -139,10 +166,11 @@ class RecordHandler:
     async def _analyze(
         self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
     ) -> list[Delivery]:
-        """Answers in memory published at once, the rest analyzed concurrently; every result
-        published is added to `produced`."""
+        """Answers in memory published at once, then those in the other cache tiers, the rest
+        analyzed concurrently; every result published is added to `produced`."""
         deliveries, misses = self._publish_cached(requests, work, source, produced)
-        return deliveries + await self._called(misses, work, source, produced)
+        found, misses = await self._publish_found(misses, work, source, produced)
+        return deliveries + found + await self._called(misses, work, source, produced)
 
     async def _called(
         self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
@@ -159,6 +187,25 @@ class RecordHandler:
         misses: list[AnalysisRequest] = []
         for request in requests:
             envelope = self._gateway.cached(request, source)
+            if envelope is None:
+                misses.append(request)
+            else:
+                deliveries.append(self._published(envelope, work, produced))
+        return deliveries, misses
+
+    async def _publish_found(
+        self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
+    ) -> tuple[list[Delivery], list[AnalysisRequest]]:
+        """Publishes what any cache tier answers, looked up together in one call slot of the lane
+        (one Redis round trip for the record, not one per request); returns those deliveries and the
+        requests left for a call."""
+        if not requests:
+            return [], []
+        async with self._slots[work.priority]:
+            envelopes = await self._gateway.find_cached(requests, source)
+        deliveries: list[Delivery] = []
+        misses: list[AnalysisRequest] = []
+        for request, envelope in zip(requests, envelopes, strict=True):
             if envelope is None:
                 misses.append(request)
             else:
@@ -225,13 +272,18 @@ class RecordHandler:
         await acknowledged([await self._publisher.dead_letter(Origin.of(record), failure, record.topic)])
 
     def _skipped(self, work: Work) -> None:
-        self._metrics.skipped.labels(work.skipped.split(" ")[0] if work.skipped else "empty").inc()
+        """Counted by its label; without one, routing asked for analyses that are all turned off."""
+        label = work.skipped or Skip.ANALYSES_OFF
+        self._metrics.skipped.labels(label.value).inc()
+        log.debug("skipped %s (%s): %s", work.origin.event_id, label.value, work.skip_detail or label.value)
+
+    def _count_skipped_files(self, work: Work) -> None:
+        for reason, files in work.files_skipped:
+            self._metrics.files_skipped.labels(reason.value).inc(files)
 
     def _count_routed(self, requests: Sequence[AnalysisRequest], work: Work) -> None:
         for request in requests:
             self._metrics.routed.labels(request.analysis_type.value).inc()
-        if work.redactions:
-            self._metrics.redactions.inc(work.redactions)
 
 
 def _source_of(work: Work) -> SourceRef:

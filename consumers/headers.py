@@ -1,4 +1,4 @@
-"""Kafka header names of the contracts (README: "Topics and records"), and their encoding."""
+"""Kafka header names of the contracts (docs/contracts.md), and their encoding."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ REPLAY_TOPIC = "x-replay-topic"
 EVENT_ID = "x-event-id"
 ANALYSIS_TYPE = "x-analysis-type"
 REQUEST_ID = "x-request-id"
+RECORD_TYPE = "x-record-type"
+"""On `analysis.results` records that are not result envelopes (`identity_merged`)."""
 
 PIPELINE_PREFIXES = (
     "x-dlq-",

@@ -1,10 +1,10 @@
 """Results gathered into one Kafka batch per partition while the partition's previous batch is
 on its way to the broker.
 
-aiokafka's `send()` costs some 5 µs per record (a chain of coroutines, a partition check, one
-future per record), and the cached path writes three results per event. Its batch interface
-(`create_batch()`, `send_batch()`) appends a record in about 1 µs and resolves one future per
-batch, which every record of the batch shares as its delivery.
+aiokafka's `send()` runs a chain of coroutines, a partition check and one future per record, and
+the cached path writes three results per event. Its batch interface (`create_batch()`,
+`send_batch()`) only appends a record to a builder and resolves one future per batch, which every
+record of the batch shares as its delivery (figures: bench/README.md).
 
 Per partition one batch is being filled at a time, and batches are handed to the producer in the
 order they were filled, by one drain task per partition, so one subject's results keep their

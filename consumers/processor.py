@@ -36,17 +36,21 @@ import time
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import UnknownTopicOrPartitionError
 
 from consumers.activity.tracker import Activity, NoActivity
 from consumers.commit import commit_finished
 from consumers.config import ProcessorConfig, Topics
 from consumers.decode import Decoder
 from consumers.handler import Analyze, RecordHandler
+from consumers.identity.resolver import Identities
 from consumers.metrics import ProcessorMetrics
 from consumers.offsets import OffsetTracker
 from consumers.publish import Publisher
 from consumers.replay import Bounds, Unbounded
 from consumers.retry_policy import RetryPolicy
+from consumers.skips import Skip
+from consumers.topics import MissingTopicsError, missing_topics
 from schemas.types import Priority
 
 Kind = Literal["live", "backfill", "retry"]
@@ -57,14 +61,14 @@ RETRY_WAITING_CAP = 1000
 PARK_TIMEOUT_S = 10.0
 LIVE_READ_AHEAD = 4
 """Live records with work left (a task: calls to make, activity state, a retry's due time), per call
-slot. At 2 per slot the cached path of `bench/pipeline.py` sat idle about 15% of the time at the
-cap (6,600 events/s; 7,260 at 4)."""
+slot. Bounds the tasks and memory a backlog can hold; too few and the loop waits at the cap while
+call slots are free. Measured by the cached-path scenario of `bench/pipeline.py` (bench/README.md)."""
 LIVE_UNACKNOWLEDGED = 8
 """Live records read and unfinished in all, per call slot, counting those finished in the loop that
 only wait for the broker to acknowledge their results (no task, little memory: their results are
-in the producer's batches). The cap must cover that round trip: once such records needed no task,
-the cached path sat idle 7-9% of the time at 4 per slot and none at 8 (first to last 7,000-7,900
-events/s at 4, 7,800-8,600 at 8)."""
+in the producer's batches). The cap must cover that round trip, or the loop waits at the cap for
+acknowledgements with nothing else to do. Measured by the cached-path scenario of
+`bench/pipeline.py` (bench/README.md)."""
 PRODUCER_BATCH_BYTES = 1_048_576
 """aiokafka sends one batch per partition at a time; one subject's results share a partition, so
 a 16 KB default batch (about eight envelopes per round trip) would cap a busy subject's rate."""
@@ -81,6 +85,7 @@ class Processor:
         topics: tuple[str, ...] | None = None,
         bounds: Bounds | None = None,
         activity: Activity | None = None,
+        identities: Identities | None = None,
     ) -> None:
         self._config = config
         self._gateway = gateway
@@ -89,6 +94,7 @@ class Processor:
         self._subscribed = topics or (*config.topics.inputs, *config.topics.lanes, config.topics.retry)
         self._bounds: Bounds = bounds or Unbounded()
         self._activity: Activity = activity or NoActivity()
+        self._identities = identities
         self._tracker = OffsetTracker()
         self._tasks: dict[asyncio.Future[None], TopicPartition] = {}
         """Unfinished records: their tasks, or the acknowledgements of those finished in the loop."""
@@ -115,8 +121,7 @@ class Processor:
         publisher = Publisher(producer, self._config.topics)
         await producer.start()
         try:
-            await publisher.start()
-            await consumer.start()
+            await self._start(publisher, consumer)
             handler = self._handler(publisher)
             await self._loop(consumer, handler, stop)
             await self._drain(consumer, handler)
@@ -125,6 +130,15 @@ class Processor:
             await consumer.stop()
             await publisher.flush()
             await producer.stop()
+
+    async def _start(self, publisher: Publisher, consumer: AIOKafkaConsumer) -> None:
+        """Learn the output topics, start reading; a missing topic is one `MissingTopicsError` naming it."""
+        try:
+            await publisher.start()
+            await consumer.start()
+        except UnknownTopicOrPartitionError as exc:
+            servers = self._config.bootstrap_servers
+            raise MissingTopicsError(servers, await missing_topics(servers, self._config.topics.all)) from exc
 
     def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         c = self._config
@@ -161,6 +175,7 @@ class Processor:
             c.max_in_flight,
             c.backfill_in_flight,
             self._activity,
+            self._identities,
         )
 
     async def _loop(self, consumer: AIOKafkaConsumer, handler: RecordHandler, stop: asyncio.Event) -> None:
@@ -213,7 +228,7 @@ class Processor:
         else:  # outside a replay's range: passed over, and committed past
             self._tracker.start(tp, record.offset)
             self._tracker.done(tp, record.offset)
-            self._metrics.skipped.labels("out_of_range").inc()
+            self._metrics.skipped.labels(Skip.OUT_OF_RANGE.value).inc()
 
     def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
         """The record's work starts here; what needs awaiting gets a task (`RecordHandler.take`)."""

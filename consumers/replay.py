@@ -7,7 +7,7 @@ the records whose timestamp is in `[since, until]` and that were in the log when
 Where it starts: the broker's offset-for-time lookup (`offsets_for_times`), checked against the
 records around the offset it returns (the record there must be at or after `since`, the one
 before it earlier). Apache Kafka passes; a broker that answers with its receive time, or with 0
-past the end (the embedded Tansu, see the README), does not, and the replay then says so and
+past the end (the embedded Tansu, see docs/tansu.md), does not, and the replay then says so and
 starts every partition at its first offset, filtering by record timestamp. Either way a record
 outside `[since, until]` is skipped, so the two plans replay the same records.
 

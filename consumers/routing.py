@@ -2,28 +2,32 @@
 
 `ACTIVITY_ROUTES` maps a GitHub activity event type to the actions that count, the analysis, and
 the reader of its material; every commit of `code.changes` asks for `CODE_CHANGE_ANALYSES`.
-Bots, merge commits and commits touching only generated/vendored/lock or binary files give
-nothing. Every text passes through `redact()` first. Request ids are derived from the event id,
-the analysis and the part (`all`, or a file path when a large commit is split), so a replayed
-event yields the same requests.
+Bots, merge commits and commits with no file worth analysing (`consumers/file_skips.py`:
+signatures, lock files, vendored, generated or binary files) give nothing; a skip says why with
+one `Skip` label (`consumers/skips.py`). Secrets are redacted by the gateway, in everything it sends
+to a provider (`gateway/redaction/`). Request ids
+are derived from the event id, the analysis and the part (`all`, or a file path when a large commit
+is split), so a replayed event yields the same requests. Every part of a commit carries the whole
+commit's facts and which part it is (`consumers/commit_facts.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 from typing import Any
 
+from consumers.commit_facts import commit_facts, file_language, part_facts
 from consumers.config import RoutingConfig
-from consumers.redaction import redact
-from gateway.providers.rules.languages import language_of
+from consumers.file_skips import FileSkip, file_skips
+from consumers.skips import Skip
 from schemas.events import ActivityEvent, CodeChangeEvent, FileChange
 from schemas.request import AnalysisRequest
-from schemas.trusted import trusted
 from schemas.types import AnalysisType, Priority
 
 WHOLE = "all"
@@ -32,11 +36,14 @@ WHOLE = "all"
 
 @dataclass(frozen=True, slots=True)
 class Routed:
-    """The requests an event gives; when there are none, `skipped` says why."""
+    """The requests an event gives; when there are none, `skipped` says why (one fixed label)."""
 
     requests: tuple[AnalysisRequest, ...]
-    skipped: str = ""
-    redactions: int = 0
+    skipped: Skip | None = None
+    detail: str = ""
+    """The skip in words for people (which bot, which action): for logs, never a metric label."""
+    files_skipped: tuple[tuple[FileSkip, int], ...] = ()
+    """A commit's files left out of its analyses, counted per reason (`consumers/file_skips.py`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +55,17 @@ class Material:
     facts: Mapping[str, Any]
 
 
-Reader = Callable[[ActivityEvent], Material | str]
-"""The material of an event, or a short reason why there is none."""
+Reader = Callable[[ActivityEvent], Material | Skip]
+"""The material of an event, or why there is none."""
 
 
 # --- material readers ------------------------------------------------------------------------
 
 
-def pull_request_material(event: ActivityEvent) -> Material | str:
+def pull_request_material(event: ActivityEvent) -> Material | Skip:
     pr = event.pull_request
-    if pr is None:
-        return "no pull request"
+    if pr is None or not (pr.title.strip() or pr.body.strip()):
+        return Skip.NO_TEXT
     size = {"additions": pr.additions, "deletions": pr.deletions, "changed_files": pr.changed_files}
     known = {name: value for name, value in size.items() if value is not None}
     figures = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in known.items())
@@ -67,27 +74,27 @@ def pull_request_material(event: ActivityEvent) -> Material | str:
     return Material(pr.author or _actor_login(event), text, facts)
 
 
-def issue_material(event: ActivityEvent) -> Material | str:
+def issue_material(event: ActivityEvent) -> Material | Skip:
     issue = event.issue
-    if issue is None:
-        return "no issue"
+    if issue is None or not (issue.title.strip() or issue.body.strip()):
+        return Skip.NO_TEXT
     text = _paragraphs(f"Issue #{issue.number}: {issue.title}", issue.body)
     facts = {"number": issue.number, "state": issue.state, "labels": list(issue.labels)}
     return Material(issue.author or _actor_login(event), text, facts)
 
 
-def review_material(event: ActivityEvent) -> Material | str:
+def review_material(event: ActivityEvent) -> Material | Skip:
     review = event.review
     if review is None or not review.body.strip():
-        return "review without a body"
+        return Skip.NO_TEXT
     facts = {"review_state": review.state, "number": _pull_number(event)}
     return Material(review.author or _actor_login(event), review.body, facts)
 
 
-def comment_material(event: ActivityEvent) -> Material | str:
+def comment_material(event: ActivityEvent) -> Material | Skip:
     comment = event.comment
     if comment is None or not comment.body.strip():
-        return "comment without a body"
+        return Skip.NO_TEXT
     number = _pull_number(event) or (event.issue.number if event.issue else None)
     facts = {"comment_kind": comment.kind, "path": comment.path, "number": number}
     return Material(comment.author or _actor_login(event), comment.body, facts)
@@ -151,34 +158,33 @@ DEVELOPER_ANALYSES: frozenset[AnalysisType] = frozenset({SOFT_SKILLS, *CODE_CHAN
 def route_activity(event: ActivityEvent, config: RoutingConfig, priority: Priority = "live") -> Routed:
     route = ACTIVITY_ROUTES.get(event.event_type)
     if route is None:
-        return Routed((), f"no analyses for event {event.event_type}")
+        return Routed((), Skip.UNROUTED_TYPE, detail=f"no analyses for event {event.event_type}")
     if not route.applies_to(event.action):
-        return Routed((), f"no analyses for {event.event_type} {event.action or '(no action)'}")
+        action = event.action or "(no action)"
+        return Routed((), Skip.UNROUTED_ACTION, detail=f"no analyses for {event.event_type} {action}")
     actor = event.actor
     if actor is not None and (actor.type == "Bot" or is_bot(actor.login, config)):
-        return Routed((), f"bot actor {actor.login}")
+        return Routed((), Skip.BOT, detail=f"bot actor {actor.login}")
     material = route.material(event)
-    reason = material if isinstance(material, str) else _refusal(route, material, config)
-    if reason or isinstance(material, str):
-        return Routed((), reason)
-    return _activity_request(event, route, material, priority)
+    if isinstance(material, Skip):
+        return Routed((), material, detail=f"{material.value}: {event.event_type} {event.action}")
+    return _refusal(route, material, config) or _activity_request(event, route, material, priority)
 
 
-def _refusal(route: Route, material: Material, config: RoutingConfig) -> str:
+def _refusal(route: Route, material: Material, config: RoutingConfig) -> Routed | None:
     if is_bot(material.author, config):
-        return f"bot author {material.author}"
+        return Routed((), Skip.BOT, detail=f"bot author {material.author}")
     if route.analysis in DEVELOPER_ANALYSES and not material.author:
-        return f"no author for {route.analysis.value}"
-    return ""
+        return Routed((), Skip.NO_AUTHOR, detail=f"no author for {route.analysis.value}")
+    return None
 
 
 def _activity_request(event: ActivityEvent, route: Route, material: Material, priority: Priority) -> Routed:
-    content, redactions = redact(material.text)
     facts = {"author": material.author, **material.facts}
     context = {**_event_context(event), **{k: v for k, v in facts.items() if v is not None}}
     subject = material.author if route.analysis in DEVELOPER_ANALYSES else event.repository
-    request = _request(route.analysis, content, context, subject, priority, (event.event_id, WHOLE))
-    return Routed((request,), redactions=redactions)
+    request = _request(route.analysis, material.text, context, subject, priority, (event.event_id, WHOLE))
+    return Routed((request,))
 
 
 def _event_context(event: ActivityEvent) -> dict[str, Any]:
@@ -197,38 +203,50 @@ def _event_context(event: ActivityEvent) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class FileDiff:
-    """One file's analyzable diff text (`diff --git` header + redacted, maybe truncated patch)."""
+    """One file's analyzable diff text (`diff --git` header + patch, maybe truncated)."""
 
     change: FileChange
     text: str
     truncated: bool
-    redactions: int
 
 
 def route_code_change(event: CodeChangeEvent, config: RoutingConfig, priority: Priority = "live") -> Routed:
     if event.is_merge:
-        return Routed((), "merge commit")
+        return Routed((), Skip.MERGE_COMMIT)
     author = event.author.login or event.author.name
     if is_bot(author, config):
-        return Routed((), f"bot author {author}")
-    diffs = [file_diff(f, config.max_file_chars) for f in event.files if analyzable(f, config)]
-    if not diffs:
-        return Routed((), "only generated/vendored/lock or binary files" if event.files else "no files")
+        return Routed((), Skip.BOT, detail=f"bot author {author}")
+    skips = file_skips(event.files, config)
+    skipped = files_skipped(skips)
+    kept = [f for f, skip in zip(event.files, skips, strict=True) if skip is None]
+    if not kept:
+        detail = f"no file to analyse: {_described(skipped)}" if event.files else "no files"
+        return Routed((), Skip.NOTHING_ANALYSABLE, detail=detail, files_skipped=skipped)
+    diffs = [file_diff(f, config.max_file_chars) for f in kept]
+    commit = commit_facts(event, skips)
     groups = split(diffs, config.max_diff_chars)
-    requests = [r for group, part in groups for r in _code_requests(event, group, part, priority)]
-    return Routed(tuple(requests), redactions=sum(d.redactions for d in diffs))
+    requests = [
+        request
+        for index, (group, part) in enumerate(groups, 1)
+        for request in _code_requests(event, group, part, _whole(commit, index, len(groups)), priority)
+    ]
+    return Routed(tuple(requests), files_skipped=skipped)
 
 
-def analyzable(change: FileChange, config: RoutingConfig) -> bool:
-    skipped = _skipped_paths(config.skipped_paths).search(change.path) is not None
-    return not (skipped or change.binary or not change.patch)
+def files_skipped(skips: Iterable[FileSkip | None]) -> tuple[tuple[FileSkip, int], ...]:
+    """How many files were left out for each reason, by reason."""
+    return tuple(sorted(Counter(skip for skip in skips if skip is not None).items()))
+
+
+def _described(skipped: tuple[tuple[FileSkip, int], ...]) -> str:
+    return ", ".join(f"{count} {reason.value}" for reason, count in skipped)
 
 
 def file_diff(change: FileChange, max_chars: int) -> FileDiff:
-    patch, redactions = redact(change.patch or "")
+    patch = change.patch or ""
     truncated = len(patch) > max_chars
     header = f"diff --git a/{change.previous_path or change.path} b/{change.path}\n"
-    return FileDiff(change, header + patch[:max_chars], truncated, redactions)
+    return FileDiff(change, header + patch[:max_chars], truncated)
 
 
 def split(diffs: list[FileDiff], max_chars: int) -> list[tuple[list[FileDiff], str]]:
@@ -239,10 +257,10 @@ def split(diffs: list[FileDiff], max_chars: int) -> list[tuple[list[FileDiff], s
 
 
 def _code_requests(
-    event: CodeChangeEvent, diffs: list[FileDiff], part: str, priority: Priority
+    event: CodeChangeEvent, diffs: list[FileDiff], part: str, whole: dict[str, Any], priority: Priority
 ) -> Iterable[AnalysisRequest]:
     subject = event.author.login or event.author.email
-    context = {**_commit_context(event, subject), **_files_context(diffs)}
+    context = {**_commit_context(event, subject), **_files_context(diffs), **whole}
     first, *others = CODE_CHANGE_ANALYSES
     request = _request(first, _join(diffs), context, subject, priority, (event.event_id, part))
     yield request
@@ -266,7 +284,7 @@ def _files_context(diffs: list[FileDiff]) -> dict[str, Any]:
     paths = [d.change.path for d in diffs]
     truncated = [d.change.path for d in diffs if d.truncated]
     files = [_file_facts(d.change) for d in diffs]
-    languages = sorted({lang for lang in map(language_of, paths) if lang})
+    languages = sorted({lang for lang in (file_language(d.change) for d in diffs) if lang})
     single = {"path": paths[0]} if len(paths) == 1 else {}
     return {**single, "paths": paths, "files": files, "languages": languages, **_truncation(truncated)}
 
@@ -274,6 +292,11 @@ def _files_context(diffs: list[FileDiff]) -> dict[str, Any]:
 def _file_facts(change: FileChange) -> dict[str, Any]:
     facts = ("path", "status", "additions", "deletions")
     return {name: getattr(change, name) for name in facts}
+
+
+def _whole(commit: dict[str, Any], index: int, count: int) -> dict[str, Any]:
+    """The commit every part belongs to, and which part this is (`consumers/commit_facts.py`)."""
+    return {"commit": commit, "part": part_facts(index, count)}
 
 
 def _truncation(paths: list[str]) -> dict[str, Any]:
@@ -296,29 +319,15 @@ def _bot_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-@cache
-def _skipped_paths(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One alternation of every pattern: one scan of the path instead of one per pattern."""
-    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)")
-
-
 def request_id(event_id: str, analysis: AnalysisType, part: str) -> str:
     """Deterministic: sha256 of `event_id:analysis:part`, first 32 hex characters."""
     return hashlib.sha256(f"{event_id}:{analysis.value}:{part}".encode()).hexdigest()[:32]
 
 
 def _sibling(request: AnalysisRequest, analysis: AnalysisType, request_id: str) -> AnalysisRequest:
-    """Another analysis of a validated request's material: its validated fields, shared (one
-    context dict for all, which the gateway then serializes once for their cache keys)."""
-    values = {
-        "analysis_type": analysis,
-        "content": request.content,
-        "context": request.context,
-        "request_id": request_id,
-        "priority": request.priority,
-        "subject": request.subject,
-    }
-    return trusted(AnalysisRequest, values)
+    """Another analysis of a request's material: its fields, validated again into a request of its
+    own (a context dict of its own: changing one request's context never changes another's)."""
+    return request.revised(analysis_type=analysis, request_id=request_id)
 
 
 def _request(

@@ -79,6 +79,24 @@ async def wait_for_topics(
             await asyncio.sleep(0.1)
 
 
+class MissingTopicsError(RuntimeError):
+    """Topics the processor reads do not exist (on a broker with auto-creation off, as it should be)."""
+
+    def __init__(self, bootstrap_servers: str, missing: Iterable[str]) -> None:
+        self.missing = sorted(missing)
+        super().__init__(
+            f"topics missing on {bootstrap_servers}: {', '.join(self.missing) or '(none named)'}; "
+            "create them first with `aexy-stream topics create`"
+        )
+
+
+async def missing_topics(bootstrap_servers: str, names: Iterable[str]) -> set[str]:
+    """Which of `names` the cluster does not have (all topics' metadata: naming them could create them)."""
+    async with admin_client(bootstrap_servers) as admin:
+        present = {topic["topic"] for topic in await admin.describe_topics(None) if topic["error_code"] == 0}
+    return set(names) - present
+
+
 def _all_ready(described: list[dict[str, Any]], wanted: set[str]) -> bool:
     ready = {
         topic["topic"]

@@ -98,9 +98,25 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
+class RedactionConfig:
+    """Secrets are replaced in everything sent to a provider (`gateway/redaction/`)."""
+
+    redact_local_providers: bool = True
+    """False (`REDACT_LOCAL_PROVIDERS`): providers in `local_providers` get content as it is."""
+    local_providers: frozenset[str] = frozenset()
+    """The configured providers that never send content off the machine (`gateway.redaction.locality`:
+    `rules`, a model server on a loopback address; never Claude)."""
+
+    @property
+    def unredacted(self) -> frozenset[str]:
+        return frozenset() if self.redact_local_providers else self.local_providers
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     chain: tuple[str, ...]
     cache: CacheConfig = field(default_factory=CacheConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
     prices: MappingProxyType[str, Price] = field(default_factory=lambda: MappingProxyType({}))
+    redaction: RedactionConfig = field(default_factory=RedactionConfig)

@@ -9,7 +9,8 @@ Order of work for one request, per provider of the fallback chain (`LLM_PROVIDER
 3. on a miss, join an identical call already in flight, or start one (single flight); a live call
    never joins a backfill one, which may be waiting on the backfill rate share or in a Message
    Batch for hours (a backfill call may join a live one);
-4. each attempt waits for rate budget (requests and estimated tokens), calls the provider,
+4. the request is redacted for that provider (`gateway/redaction/`: secrets replaced in its content
+   and context), then each attempt waits for rate budget (requests and estimated tokens), calls the provider,
    then settles the token reservation with the usage reported; retryable errors are retried
    with backoff honouring Retry-After;
 5. the reply is validated against the result model; an invalid one gets one repair call,
@@ -23,7 +24,7 @@ otherwise the first non-retryable error (retrying it later cannot help).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from time import perf_counter
@@ -32,7 +33,7 @@ from typing import Any, Protocol, get_args, runtime_checkable
 import orjson
 from cachetools import LRUCache
 
-from gateway.cache.keys import LastMaterial, keyed
+from gateway.cache.keys import keyed, material
 from gateway.cache.layered import LayeredCache
 from gateway.config import GatewayConfig, RateLimitConfig
 from gateway.errors import BadRequest, CircuitOpen, GatewayError, InvalidOutput, LLMUnavailableError
@@ -46,13 +47,13 @@ from gateway.output import OutputMismatch, parse_result
 from gateway.pricing import cost_usd
 from gateway.prompts import PromptTemplate, prompt_for, repair_message
 from gateway.providers.base import ChatMessage, Provider, ProviderCall, ProviderReply
+from gateway.redaction import Outbound, Redactor, shared_redactor
 from gateway.resilience.availability import AvailabilityProbe
 from gateway.resilience.breaker import CircuitBreaker, Transport
 from gateway.resilience.retry import retrying
 from schemas.envelope import SCHEMA_VERSION, AnalysisResult, SourceRef, utc_now
 from schemas.request import AnalysisRequest
 from schemas.results import ResultModel, result_model
-from schemas.trusted import trusted
 from schemas.types import AnalysisType, Priority
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -130,6 +131,7 @@ class Gateway:
         metrics: GatewayMetrics | None = None,
         probe: AvailabilityProbe | None = None,
         sleep: Sleep = asyncio.sleep,
+        redactor: Redactor | None = None,
     ) -> None:
         self._config = config
         self._providers = dict(providers)
@@ -138,6 +140,9 @@ class Gateway:
         self._metrics = metrics or default_metrics()
         self._probe = probe or AvailabilityProbe()
         self._sleep = sleep
+        redactors = (lambda: redactor) if redactor else shared_redactor
+        self._outbound = Outbound(redactors, self._metrics.redactions, config.redaction.unredacted)
+        """Every request a provider is sent passes here: secrets redacted (`gateway/redaction/`)."""
         self._routed = {name: p for name, p in providers.items() if isinstance(p, RoutedProvider)}
         self._breakers = {
             (name, transport): CircuitBreaker(config.breaker)
@@ -145,7 +150,6 @@ class Gateway:
             for transport in (TRANSPORTS if name in self._routed else ("direct",))
         }
         self._flight: SingleFlight[Answer] = SingleFlight()
-        self._material = LastMaterial()
         self._decoded: LRUCache[tuple[AnalysisType, bytes], Answer] = LRUCache(DECODED_ANSWERS)
         """Hot cache entries decoded once: a memory-tier hit returns the same bytes object, whose
         hash Python keeps, so a repeated hit skips JSON parsing and result validation."""
@@ -194,10 +198,29 @@ class Gateway:
         prompt = prompt_for(request.analysis_type)
         key = self._key(provider, prompt, request)
         entry = self._cache.peek(key)
-        if entry is None:
-            return None
+        return None if entry is None else self._stored(request, entry.value, started, source)
+
+    async def find_cached(
+        self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | None]:
+        """`cached` for several requests at once, in every cache tier: one lookup per tier for all
+        of them (one Redis round trip for a record's analyses, where `analyze` makes one each).
+        None for a request no tier answers: call `analyze` for it, which looks again and counts
+        the miss (or the entry that no longer decodes)."""
+        started = perf_counter()
+        provider = self._providers[self._config.chain[0]]
+        keys = [self._key(provider, prompt_for(request.analysis_type), request) for request in requests]
+        found = await self._cache.hits(keys)
+        return [
+            None if hit is None else self._stored(request, hit[0].value, started, source)
+            for request, hit in zip(requests, found, strict=True)
+        ]
+
+    def _stored(
+        self, request: AnalysisRequest, value: bytes, started: float, source: SourceRef | None
+    ) -> AnalysisResult[Any] | None:
         try:
-            answer = self._decode(request.analysis_type, entry.value)
+            answer = self._decode(request.analysis_type, value)
         except (ValueError, TypeError):
             return None  # `analyze` finds it again, counts the error and calls the provider
         return self._envelope(request, answer, started, _Trace(), source)
@@ -268,7 +291,7 @@ class Gateway:
         return answer
 
     def _key(self, provider: Provider, prompt: PromptTemplate, request: AnalysisRequest) -> str:
-        part = self._material.of(request.content, request.context)
+        part = material(request.content, request.context)
         return keyed(request.analysis_type, prompt.version, provider.name, provider.model, part)
 
     async def _lookup_or_call(
@@ -307,6 +330,7 @@ class Gateway:
         self, provider: Provider, prompt: PromptTemplate, request: AnalysisRequest, trace: _Trace
     ) -> Answer:
         model = result_model(request.analysis_type)
+        request = self._outbound.request_for(provider.name, request)
         rendered = prompt.render(request)
         call = ProviderCall(
             request=request,
@@ -419,13 +443,13 @@ class Gateway:
         prices, tokens = self._config.prices, (answer.input_tokens, answer.output_tokens)
         cost = cost_usd(prices, answer.priced_model, *tokens, factor=answer.price_factor)
         latency_s = perf_counter() - started
-        envelope = trusted(  # every value below is a validated field or a figure computed here
-            envelope_type(request.analysis_type),
+        envelope = envelope_type(request.analysis_type).model_validate(
             {
                 "schema_version": SCHEMA_VERSION,
                 "request_id": request.request_id,
                 "analysis_type": request.analysis_type,
                 "subject": request.subject,
+                "observed_as": request.observed_as,
                 "result": answer.result,
                 "provider": answer.provider,
                 "model": answer.model,

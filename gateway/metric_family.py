@@ -1,15 +1,15 @@
 """Labelled Prometheus metrics for hot paths.
 
 prometheus_client's `Counter.inc()` and `Histogram.observe()` check the metric, take a lock and (a
-histogram) walk its buckets in Python: about 0.6 and 1.5 µs. The stream processor's cached path makes
-ten increments and nine observations per event, about a tenth of its CPU. `CounterFamily` and
+histogram) walk its buckets in Python, and the stream processor's cached path makes several of each
+per event (figures: bench/README.md). `CounterFamily` and
 `HistogramFamily` keep each child's values as plain numbers instead (an increment adds to a float, an
 observation bisects the bounds in C) and are themselves the registry's collectors, so names, types and
 exposition stay prometheus_client's own, except that they export no `_created` samples. Each process
 updates them from its event loop only (its HTTP endpoints run on that loop too), so they take no lock.
 
 `Family` keeps the children of a prometheus_client metric (the gauges) in a dict: its `labels()` also
-validates the values and locks (about 2 µs). Label values are bounded (providers, analysis types,
+validates the values and locks on every call. Label values are bounded (providers, analysis types,
 outcomes, topics, partitions), so every dict of children is too.
 """
 

@@ -33,6 +33,9 @@ class GatewayMetrics:
             "aexy_llm_fallbacks", "Providers skipped or failed over", ("provider", "reason")
         )
         self.coalesced = counter("aexy_llm_coalesced", "Requests that joined an identical call in flight", ())
+        self.redactions = counter(
+            "aexy_llm_redactions", "Secrets replaced in requests sent to a provider, per kind", ("kind",)
+        )
         self.cost = counter("aexy_llm_cost_usd", "Cost in USD", ("provider", "model"))
         self.latency = HistogramFamily(
             "aexy_llm_latency_seconds",

@@ -5,7 +5,7 @@ Generic on purpose: the webhook receiver uses it per delivery, backfills can use
 acknowledged every record of the call; anything else raises `PublishError` within the time bound.
 
 At least once: after a timeout the caller answers "failed" (and its source retries), yet a batch already on
-the wire may still land. Consumers deduplicate by event id (see the README's contracts).
+the wire may still land. Consumers deduplicate by event id (docs/contracts.md).
 """
 
 from __future__ import annotations

@@ -38,6 +38,9 @@ class AnalysisResult(BaseModel, Generic[R]):
     request_id: str
     analysis_type: AnalysisType
     subject: str
+    observed_as: str | None = None
+    """For a developer subject: the identity it was observed under (a login, a commit e-mail) before
+    it was resolved to the person's canonical id; None for repository subjects."""
     result: R
     provider: str
     model: str
@@ -67,9 +70,9 @@ def result_json(result: BaseModel) -> bytes:
 
 
 def envelope_json(envelope: AnalysisResult[BaseModel]) -> bytes:
-    """The same bytes as `envelope.model_dump_json()` (a test holds them equal), at about half the
-    cost: orjson writes the envelope's own fields (in declaration order, as its `__dict__` holds
-    them) and splices in the result's JSON, made once."""
+    """The same bytes as `envelope.model_dump_json()` (a test holds them equal), without pydantic's
+    serializer (figures: bench/README.md): orjson writes the envelope's own fields (in declaration
+    order, as its `__dict__` holds them) and splices in the result's JSON, made once."""
     source = envelope.source
     return orjson.dumps(
         {

@@ -13,6 +13,7 @@ import orjson
 
 from schemas.envelope import AnalysisResult
 from schemas.events import ActivityEvent, CodeChangeEvent
+from schemas.identity import IdentityMerged
 from schemas.request import AnalysisRequest
 from schemas.results import RESULT_MODELS
 
@@ -29,6 +30,7 @@ def documents() -> dict[str, dict[str, Any]]:
         docs[f"envelopes/{analysis_type}.schema.json"] = envelope.model_json_schema()
     docs["events/activity_event.schema.json"] = ActivityEvent.model_json_schema()
     docs["events/code_change_event.schema.json"] = CodeChangeEvent.model_json_schema()
+    docs["identity_merged.schema.json"] = IdentityMerged.model_json_schema()
     docs["analysis_result.schema.json"] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "AnalysisResult",

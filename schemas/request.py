@@ -23,3 +23,16 @@ class AnalysisRequest(BaseModel):
     request_id: str = Field(default_factory=new_request_id)
     priority: Priority = "live"
     subject: str = Field(default="", description="Developer or repository the result is about.")
+    observed_as: str | None = Field(
+        default=None,
+        description="For a developer subject: the identity it was observed under (a login, a commit "
+        "e-mail) before it was resolved to the person's canonical id.",
+    )
+
+    def revised(self, **changes: Any) -> "AnalysisRequest":
+        """This request with `changes`, validated again into a request of its own (every field is
+        checked; its context is a dict of its own, so changing it never changes this one's)."""
+        return AnalysisRequest.model_validate({name: getattr(self, name) for name in _FIELDS} | changes)
+
+
+_FIELDS = tuple(AnalysisRequest.model_fields)

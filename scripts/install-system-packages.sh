@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # install-system-packages.sh: the system packages the tests need, installed with apt-get when missing
-# (CI runs as root on a fresh Debian machine). Today: redis-server (scripts/ensure-redis.sh starts it).
+# (CI runs as root on a fresh Debian machine): redis-server (scripts/ensure-redis.sh starts it), and Java
+# and Maven for Apache Kafka, whose jars `make kafka` then fetches once from Maven Central.
 # Elsewhere (no apt-get, or not root) it names what is missing and goes on: the tests say the rest.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if ! command -v apt-get >/dev/null || [[ $(id -u) -ne 0 ]]; then

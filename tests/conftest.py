@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from gateway.metrics import GatewayMetrics
+from tests.corpora import LIBUV_BUNDLE
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
@@ -90,3 +91,11 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def libuv_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """libuv's real history (`tests/corpora.LIBUV_BUNDLE`), cloned once per test session; read only."""
+    path = tmp_path_factory.mktemp("libuv-session") / "libuv"
+    subprocess.run(["git", "clone", "-q", str(LIBUV_BUNDLE), str(path)], check=True)
+    return path

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-import aexy_dev.broker.tansu as broker_module
+import aexy_dev.broker.process as broker_module
 from aexy_dev.broker.tansu import BrokerStartError, EmbeddedBroker
 from consumers.config import Topics
 from consumers.topics import admin_client, ensure_topics, wait_for_topics
@@ -127,7 +127,7 @@ def test_an_automatic_port_lost_to_a_race_is_replaced(
 
 
 def test_a_missing_binary_is_a_start_error() -> None:
-    with pytest.raises(BrokerStartError, match="cannot run the broker /nonexistent/tansu"):
+    with pytest.raises(BrokerStartError, match=r"cannot run the Tansu broker \(/nonexistent/tansu\)"):
         EmbeddedBroker(binary="/nonexistent/tansu").start()
 
 
@@ -188,8 +188,8 @@ async def aexy_stream(*args: str) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
-async def finish(process: asyncio.subprocess.Process) -> tuple[int, str, str]:
-    out, err = await asyncio.wait_for(process.communicate(), timeout=20)
+async def finish(process: asyncio.subprocess.Process, timeout_s: float = 20) -> tuple[int, str, str]:
+    out, err = await asyncio.wait_for(process.communicate(), timeout=timeout_s)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.cache.keys import LastMaterial, cache_key, canonical_json, keyed, material
+from gateway.cache.keys import cache_key, canonical_json, keyed, material
 from schemas.types import AnalysisType
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -144,15 +144,13 @@ def test_value_type_matters() -> None:
     assert key(context={"n": None}) != key(context={"n": "null"})
 
 
-def test_the_last_material_is_reused_only_for_the_very_same_objects() -> None:
-    last = LastMaterial()
-    content, context = BASE["content"], {"flag": 1}
-    first = last.of(content, context)
-    assert last.of(content, context) is first  # the same objects: serialized once
-    assert first == material(content, context)
-    equal_but_not_the_same = {"flag": True}  # == {"flag": 1} in Python, not in JSON
-    assert last.of(content, equal_but_not_the_same) == material(content, equal_but_not_the_same) != first
-    part = last.of(content, context)
-    assert keyed(AnalysisType.CODE_QUALITY, "v3", "claude", "m", part) == cache_key(
-        AnalysisType.CODE_QUALITY, "v3", "claude", "m", content, context
-    )
+def test_a_context_changed_in_place_is_keyed_by_its_new_value() -> None:
+    """The same dict object, changed between two keys: the second key is the new value's."""
+    context: dict[str, Any] = {"repo": "aexy/stream", "paths": ["a.py"]}
+    before = key(context=context)
+    context["paths"].append("b.py")
+    after = key(context=context)
+    assert after != before
+    assert after == key(context={"repo": "aexy/stream", "paths": ["a.py", "b.py"]})
+    part = material(BASE["content"], context)
+    assert keyed(AnalysisType.CODE_QUALITY, "v3", "claude", "claude-sonnet-4", part) == after

@@ -45,7 +45,7 @@ async def test_analyze_prints_the_envelope_with_the_rules_provider(tmp_path: Pat
     envelope = orjson.loads(out)
     assert envelope["provider"] == "rules"
     assert envelope["analysis_type"] == "skill_extraction"
-    assert envelope["result"]["language"] == "Python"
+    assert envelope["result"]["language"] == "python"
     assert "flask" in [f.lower() for f in envelope["result"]["frameworks"]]
 
 

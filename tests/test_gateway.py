@@ -6,17 +6,20 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from types import MappingProxyType
 
 import orjson
 import pytest
 from aiohttp import web
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from gateway.cache.keys import cache_key
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
 from gateway.cache.redis import RedisCache
-from gateway.config import BreakerConfig, GatewayConfig, ProviderConfig, RateLimitConfig, RetryConfig
+from gateway.config import BreakerConfig, GatewayConfig, Price, ProviderConfig, RateLimitConfig, RetryConfig
 from gateway.errors import (
     BadRequest,
     InvalidOutput,
@@ -113,7 +116,7 @@ async def test_a_result_envelope_with_cost_tokens_and_provenance(
     assert isinstance(envelope.result, SkillExtractionResult)
     assert envelope.provider == "claude"
     assert envelope.model == "claude-sonnet-5-5"
-    assert envelope.prompt_version == "skill_extraction/v1"
+    assert envelope.prompt_version == "skill_extraction/v2"
     assert envelope.subject == "octocat"
     assert not envelope.cache_hit
     assert envelope.input_tokens > 0 and envelope.output_tokens > 0
@@ -141,6 +144,42 @@ async def test_reordered_context_hits_the_same_entry(claude_sim: SimulatorHandle
     await gateway.analyze(request(context={"a": 1, "b": {"x": 1, "y": 2}}))
     again = await gateway.analyze(request(context={"b": {"y": 2, "x": 1}, "a": 1}))
     assert again.cache_hit
+
+
+async def test_a_context_changed_after_keying_gets_its_own_key(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    """A request's context is a mutable dict: changed in place after a request was keyed, the next
+    request made with it must be keyed by its new value, never answered from the old one's entry."""
+    memory = MemoryCache()
+    gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))
+    asked = request(context={"repository": "octo/app", "paths": ["src/a.py"]})
+    first = await gateway.analyze(asked)
+    asked.context["repository"] = "octo/other"
+    asked.context["paths"].append("src/b.py")
+    assert gateway.cached(asked) is None  # the fast path keys it anew: nothing stored for this value
+    second = await gateway.analyze(asked)
+    assert not first.cache_hit and not second.cache_hit
+    assert claude_sim.stats()["total"] == 2
+    changed = {"repository": "octo/other", "paths": ["src/a.py", "src/b.py"]}
+    expected = cache_key(
+        asked.analysis_type, second.prompt_version, "claude", "claude-sonnet-5-5", asked.content, changed
+    )
+    assert memory.peek(expected) is not None  # stored under the key of the context's new value
+    hit = gateway.cached(request(context=changed))
+    assert hit is not None and hit.result == second.result
+
+
+async def test_the_envelope_is_validated(claude_sim: SimulatorHandle, metrics: GatewayMetrics) -> None:
+    """Every field is checked as the envelope is built: a cost below zero is refused, never published."""
+    provider = claude(claude_sim)
+    config = GatewayConfig(chain=("claude",), prices=MappingProxyType({provider.model: Price(-1.0, 0.0)}))
+    gateway = Gateway(config, {"claude": provider}, metrics=metrics)
+    try:
+        with pytest.raises(ValidationError, match="cost_usd"):
+            await gateway.analyze(request())
+    finally:
+        await gateway.aclose()
 
 
 async def test_the_redis_tier_serves_another_process(
@@ -519,8 +558,7 @@ async def test_cached_skips_an_entry_that_no_longer_decodes(
 async def test_an_entry_with_a_valid_result_but_a_non_string_model_is_a_miss(
     claude_sim: SimulatorHandle, build: Build
 ) -> None:
-    """Envelopes are built from cached answers without validation (`schemas/trusted.py`): the
-    answer's own fields are checked when it is decoded."""
+    """The answer's own fields are checked when it is decoded: a bad entry is a miss, not an error."""
     memory = MemoryCache()
     gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))
     await gateway.analyze(request())
@@ -533,3 +571,54 @@ async def test_an_entry_with_a_valid_result_but_a_non_string_model_is_a_miss(
     again = await gateway.analyze(request())
     assert not again.cache_hit and isinstance(again.model, str)
     assert claude_sim.stats()["total"] == 2
+
+
+async def test_find_cached_answers_several_requests_from_redis_with_one_lookup(
+    claude_sim: SimulatorHandle, build: Build, redis_client: Redis, metrics: GatewayMetrics
+) -> None:
+    def tiers() -> LayeredCache:
+        return LayeredCache([MemoryCache(), RedisCache(redis_client)], metrics.record_cache)
+
+    writer = await build(claude(claude_sim), cache=tiers())
+    first = await writer.analyze(request("import flask\n"))
+    second = await writer.analyze(request("import django\n"))
+    reader = await build(claude(claude_sim), cache=tiers())  # a cold memory tier, as in a fresh replay
+    ref = SourceRef(topic="code.changes", partition=1, offset=9, event_id="e-9")
+    asked = [
+        request("import flask\n", request_id="r-1"),
+        request("never asked\n"),
+        request("import django\n"),
+    ]
+    hits_before = metrics_value(metrics, "aexy_llm_cache_lookups_total", tier="redis", result="hit")
+    misses_before = metrics_value(metrics, "aexy_llm_cache_lookups_total", tier="redis", result="miss")
+
+    found = await reader.find_cached(asked, ref)
+
+    assert found[1] is None  # nowhere: `analyze` is asked for it, and counts the miss
+    assert found[0] is not None and found[2] is not None
+    assert (found[0].result, found[2].result) == (first.result, second.result)
+    assert all(envelope.cache_hit and envelope.source == ref for envelope in (found[0], found[2]))
+    assert (found[0].request_id, found[2].request_id) == ("r-1", asked[2].request_id)
+    assert claude_sim.stats()["total"] == 2
+    redis_hits = metrics_value(metrics, "aexy_llm_cache_lookups_total", tier="redis", result="hit")
+    assert redis_hits - hits_before == 2
+    assert (
+        metrics_value(metrics, "aexy_llm_cache_lookups_total", tier="redis", result="miss") == misses_before
+    )
+    assert reader.cached(asked[0]) is not None  # promoted into the reader's memory tier
+
+
+async def test_find_cached_skips_an_entry_that_no_longer_decodes(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    memory = MemoryCache()
+    gateway = await build(claude(claude_sim), cache=LayeredCache([memory]))
+    await gateway.analyze(request())
+    for key in list(memory._entries):
+        await memory.set(key, b'[{"language": 1}, "claude", "m", "v", "m"]', 60)
+    await gateway.analyze(request("import numpy\n"))
+    found = await gateway.find_cached([request(), request("import numpy\n")])
+    assert found[0] is None and found[1] is not None and found[1].cache_hit
+    again = await gateway.analyze(request())  # `analyze` calls the provider for it
+    assert not again.cache_hit
+    assert claude_sim.stats()["total"] == 3

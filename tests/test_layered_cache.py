@@ -202,3 +202,59 @@ async def test_peek_without_a_memory_tier_is_always_a_miss(tiers: tuple[MemoryCa
     await redis.set("k", b"v", 30)
     assert LayeredCache([redis]).peek("k") is None
     assert LayeredCache([]).peek("k") is None
+
+
+async def test_hits_finds_each_key_in_the_first_tier_holding_it_and_promotes_it(
+    tiers: tuple[MemoryCache, RedisCache],
+    redis_client: Redis,
+    gauges: GatewayMetrics,
+    registry: CollectorRegistry,
+) -> None:
+    memory, redis = tiers
+    layered = LayeredCache([memory, redis], record=gauges.record_cache)
+    await memory.set("in-memory", b"m", 30)
+    await redis.set("in-redis", b"r", 60)
+    await redis_client.pexpire(PREFIX + "in-redis", 3000)
+
+    found = await layered.hits(["in-redis", "nowhere", "in-memory"])
+
+    assert [(hit[0].value, hit[1]) if hit else None for hit in found] == [
+        (b"r", "redis"),
+        None,
+        (b"m", "memory"),
+    ]
+    promoted = memory.peek("in-redis")
+    assert promoted is not None and promoted.value == b"r" and 2.5 < promoted.ttl_s <= 3.0
+    # as `get` counts its hits; the key found nowhere is the caller's `get` to count
+    assert lookups(registry, "memory", "hit") == 1
+    assert lookups(registry, "memory", "miss") == 1
+    assert lookups(registry, "redis", "hit") == 1
+    assert lookups(registry, "redis", "miss") == 0
+
+
+async def test_hits_asks_redis_once_for_every_key_memory_missed(
+    private_redis: RedisServer, gauges: GatewayMetrics, registry: CollectorRegistry
+) -> None:
+    client = Redis.from_url(private_redis.url)
+    redis = RedisCache(client, prefix=PREFIX, on_error=gauges.record_cache_error)
+    memory = MemoryCache()
+    layered = LayeredCache([memory, redis], record=gauges.record_cache)
+    try:
+        for key in ("a", "b", "c"):
+            await redis.set(key, key.encode(), 30)
+        await memory.set("d", b"d", 30)
+        await client.config_resetstat()
+
+        found = await layered.hits(["a", "b", "c", "d", "e"])
+
+        assert [hit[0].value if hit else None for hit in found] == [b"a", b"b", b"c", b"d", None]
+        stats = await client.info("commandstats")
+        assert stats["cmdstat_mget"]["calls"] == 1 and "cmdstat_get" not in stats
+        assert stats["cmdstat_pttl"]["calls"] == 4  # a, b, c and e: memory answered d
+
+        private_redis.stop()
+        assert await LayeredCache([MemoryCache(), redis]).hits(["a", "e"]) == [None, None]  # a miss
+        assert errors(registry, "redis") == 1 and redis.is_down
+    finally:
+        await layered.aclose()
+        await client.aclose()

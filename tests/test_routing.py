@@ -1,4 +1,5 @@
-"""Routing events to analysis requests: the table, bots, merges, skipped files, splits, redaction."""
+"""Routing events to analysis requests: the table, bots, merges, skipped files, splits (secrets are
+redacted later, by the gateway: tests/test_redaction*.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from consumers.config import RoutingConfig
 from consumers.routing import ACTIVITY_ROUTES, Routed, route_activity, route_code_change
+from consumers.skips import Skip
 from schemas.events import ActivityEvent, CodeChangeEvent, parse_activity
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
@@ -46,43 +48,45 @@ def rid(event_id: str, analysis: AnalysisType, part: str = "all") -> str:
 
 
 @pytest.mark.parametrize(
-    ("name", "analyses", "subject", "skipped"),
+    ("name", "analyses", "subject", "skipped", "detail"),
     [
-        ("pull_request/opened.payload.json", [TASK], "Codertocat/Hello-World", ""),
-        ("pull_request/reopened.payload.json", [TASK], "Codertocat/Hello-World", ""),
-        ("pull_request/opened.with-null-body.json", [TASK], "Codertocat/Hello-World", ""),
-        ("pull_request/closed.payload.json", [], "", "no analyses for pull_request closed"),
-        ("pull_request/synchronize.payload.json", [], "", "no analyses for pull_request synchronize"),
-        ("issues/opened.payload.json", [TASK], "Codertocat/Hello-World", ""),
-        ("issues/edited.payload.json", [TASK], "Codertocat/Hello-World", ""),
-        ("issues/labeled.payload.json", [], "", "no analyses for issues labeled"),
-        ("issue_comment/created.payload.json", [SOFT], "Codertocat", ""),
-        ("issue_comment/edited.payload.json", [SOFT], "Codertocat", ""),
-        ("issue_comment/deleted.payload.json", [], "", "no analyses for issue_comment deleted"),
-        ("pull_request_review_comment/created.payload.json", [SOFT], "Codertocat", ""),
-        ("pull_request_review_comment/edited.payload.json", [SOFT], "Codertocat", ""),
-        ("commit_comment/created.payload.json", [SOFT], "Codertocat", ""),
-        ("pull_request_review/submitted.payload.json", [], "", "review without a body"),
+        ("pull_request/opened.payload.json", [TASK], "Codertocat/Hello-World", None, ""),
+        ("pull_request/reopened.payload.json", [TASK], "Codertocat/Hello-World", None, ""),
+        ("pull_request/opened.with-null-body.json", [TASK], "Codertocat/Hello-World", None, ""),
+        ("pull_request/closed.payload.json", [], "", Skip.UNROUTED_ACTION, "pull_request closed"),
+        ("pull_request/synchronize.payload.json", [], "", Skip.UNROUTED_ACTION, "pull_request synchronize"),
+        ("issues/opened.payload.json", [TASK], "Codertocat/Hello-World", None, ""),
+        ("issues/edited.payload.json", [TASK], "Codertocat/Hello-World", None, ""),
+        ("issues/labeled.payload.json", [], "", Skip.UNROUTED_ACTION, "issues labeled"),
+        ("issue_comment/created.payload.json", [SOFT], "Codertocat", None, ""),
+        ("issue_comment/edited.payload.json", [SOFT], "Codertocat", None, ""),
+        ("issue_comment/deleted.payload.json", [], "", Skip.UNROUTED_ACTION, "issue_comment deleted"),
+        ("pull_request_review_comment/created.payload.json", [SOFT], "Codertocat", None, ""),
+        ("pull_request_review_comment/edited.payload.json", [SOFT], "Codertocat", None, ""),
+        ("commit_comment/created.payload.json", [SOFT], "Codertocat", None, ""),
+        ("pull_request_review/submitted.payload.json", [], "", Skip.NO_TEXT, "pull_request_review submitted"),
         (
             "pull_request_review/dismissed.payload.json",
             [],
             "",
-            "no analyses for pull_request_review dismissed",
+            Skip.UNROUTED_ACTION,
+            "pull_request_review dismissed",
         ),
-        ("push/with-new-branch.payload.json", [], "", "no analyses for event push"),
-        ("watch/started.payload.json", [], "", "no analyses for event watch"),
-        ("create/payload.json", [], "", "no analyses for event create"),
-        ("discussion_comment/created.payload.json", [], "", "no analyses for event discussion_comment"),
-        ("ping/payload.json", [], "", "no analyses for event ping"),
+        ("push/with-new-branch.payload.json", [], "", Skip.UNROUTED_TYPE, "event push"),
+        ("watch/started.payload.json", [], "", Skip.UNROUTED_TYPE, "event watch"),
+        ("create/payload.json", [], "", Skip.UNROUTED_TYPE, "event create"),
+        ("discussion_comment/created.payload.json", [], "", Skip.UNROUTED_TYPE, "event discussion_comment"),
+        ("ping/payload.json", [], "", Skip.UNROUTED_TYPE, "event ping"),
     ],
 )
 def test_corpus_events_route_by_the_table(
-    name: str, analyses: list[AnalysisType], subject: str, skipped: str
+    name: str, analyses: list[AnalysisType], subject: str, skipped: Skip | None, detail: str
 ) -> None:
     routed = route_activity(webhook(name), CONFIG)
     assert [r.analysis_type for r in routed.requests] == analyses
     assert [r.subject for r in routed.requests] == ([subject] if analyses else [])
-    assert routed.skipped == skipped
+    assert routed.skipped is skipped
+    assert routed.detail.endswith(detail)
     assert all(r.priority == "live" for r in routed.requests)
 
 
@@ -102,7 +106,7 @@ def test_requests_per_event_type_over_the_whole_corpus() -> None:
     examples = sorted(WEBHOOKS.glob("*/*.json"))
     for path in examples:
         routed = route_activity(parse_activity(path.read_bytes(), path.parent.name, None), CONFIG)
-        assert bool(routed.requests) != bool(routed.skipped), path
+        assert bool(routed.requests) != (routed.skipped is not None), path
         counts.update((path.parent.name, r.analysis_type) for r in routed.requests)
     assert len(examples) >= 250
     assert counts == {
@@ -207,38 +211,27 @@ def test_events_api_records_route_like_webhooks(name: str, event: str) -> None:
 )
 def test_bot_actors_are_filtered(sender: dict[str, Any], reason: str) -> None:
     routed = route_activity(webhook("issue_comment/created.payload.json", {"sender": sender}), CONFIG)
-    assert routed == Routed((), reason)
+    assert routed == Routed((), Skip.BOT, detail=reason)
 
 
 def test_a_bot_authored_comment_is_filtered_even_when_a_human_sends_it() -> None:
     data = payload("issue_comment/created.payload.json")
     comment = {**data["comment"], "user": {"login": "codecov[bot]", "id": 8, "type": "Bot"}}
     routed = route_activity(webhook("issue_comment/created.payload.json", {"comment": comment}), CONFIG)
-    assert routed == Routed((), "bot author codecov[bot]")
+    assert routed == Routed((), Skip.BOT, detail="bot author codecov[bot]")
 
 
 def test_a_comment_without_any_author_is_skipped() -> None:
     data = payload("issue_comment/created.payload.json")
     changes = {"comment": {**data["comment"], "user": None}, "sender": None}
     routed = route_activity(webhook("issue_comment/created.payload.json", changes), CONFIG)
-    assert routed == Routed((), "no author for soft_skills")
+    assert routed == Routed((), Skip.NO_AUTHOR, detail="no author for soft_skills")
 
 
 def test_a_humans_login_that_merely_contains_bot_is_kept() -> None:
     sender = {"login": "abbott", "id": 5, "type": "User"}
     routed = route_activity(webhook("issue_comment/created.payload.json", {"sender": sender}), CONFIG)
     assert [r.analysis_type for r in routed.requests] == [SOFT]
-
-
-def test_comment_secrets_are_redacted_and_counted() -> None:
-    data = payload("issue_comment/created.payload.json")
-    token = "ghp_" + "Ab3" * 12
-    comment = {**data["comment"], "body": f"Use {token} and password = 'hunter2hunter2' please"}
-    routed = route_activity(webhook("issue_comment/created.payload.json", {"comment": comment}), CONFIG)
-    (request,) = routed.requests
-    assert routed.redactions == 2
-    assert token not in request.content and "hunter2hunter2" not in request.content
-    assert "[REDACTED:github_token]" in request.content and "[REDACTED:secret]" in request.content
 
 
 def test_activity_request_ids_are_deterministic_and_priority_free() -> None:
@@ -275,24 +268,24 @@ def py_file(path: str = "src/calc.py", patch: str = PY_PATCH) -> dict[str, Any]:
     return {"path": path, "status": "modified", "additions": 2, "deletions": 1, "patch": patch}
 
 
-def test_a_commits_analyses_share_their_validated_material() -> None:
-    """The second and third requests reuse the first's validated fields (`schemas/trusted.py`), so
-    the gateway serializes one content and context for the three cache keys."""
+def test_a_commits_analyses_have_the_same_material_in_contexts_of_their_own() -> None:
+    """Each request of a commit is validated and holds its own context dict: changing one request's
+    context leaves its siblings' as routed."""
     first, *others = route_code_change(commit([py_file(), py_file("src/other.py")]), CONFIG).requests
+    routed = first.context.copy()
     for request in others:
-        assert request.content is first.content and request.context is first.context
+        assert (request.content, request.context, request.subject) == (first.content, routed, first.subject)
+        assert request.context is not first.context
         assert AnalysisRequest.model_validate(request.model_dump()) == request
-        assert (
-            request.model_dump_json()
-            == AnalysisRequest.model_validate(request.model_dump()).model_dump_json()
-        )
+    first.context["repository"] = "octo/other"
+    assert all(request.context == routed for request in others)
 
 
 def test_a_commit_asks_for_three_analyses_of_its_diff() -> None:
     event = commit([py_file()])
     routed = route_code_change(event, CONFIG)
     assert [r.analysis_type for r in routed.requests] == list(CODE)
-    assert routed.skipped == "" and routed.redactions == 0
+    assert routed.skipped is None
     assert {r.content for r in routed.requests} == {f"diff --git a/src/calc.py b/src/calc.py\n{PY_PATCH}"}
     assert {r.subject for r in routed.requests} == {"ada"}
     assert [r.request_id for r in routed.requests] == [rid(event.event_id, a) for a in CODE]
@@ -308,8 +301,27 @@ def test_a_commit_asks_for_three_analyses_of_its_diff() -> None:
         "path": "src/calc.py",
         "paths": ["src/calc.py"],
         "files": [{"path": "src/calc.py", "status": "modified", "additions": 2, "deletions": 1}],
-        "languages": ["Python"],
+        "languages": ["python"],
         "truncated": False,
+        "commit": {
+            "message": "Refactor add",
+            "files_changed": 1,
+            "additions": 2,
+            "deletions": 1,
+            "code_additions": 2,
+            "tests_changed": False,
+            "docs_changed": False,
+            "files": [
+                {
+                    "path": "src/calc.py",
+                    "status": "modified",
+                    "additions": 2,
+                    "deletions": 1,
+                    "language": "python",
+                }
+            ],
+        },
+        "part": {"index": 1, "count": 1},
     }
 
 
@@ -326,7 +338,7 @@ def test_a_renamed_file_keeps_its_old_path_in_the_header() -> None:
 
 def test_merge_commits_are_skipped() -> None:
     event = commit([py_file()], parents=["a" * 40, "b" * 40])
-    assert route_code_change(event, CONFIG) == Routed((), "merge commit")
+    assert route_code_change(event, CONFIG) == Routed((), Skip.MERGE_COMMIT)
 
 
 @pytest.mark.parametrize(
@@ -338,11 +350,11 @@ def test_merge_commits_are_skipped() -> None:
 )
 def test_bot_commits_are_skipped(author: dict[str, Any]) -> None:
     routed = route_code_change(commit([py_file()], author=author), CONFIG)
-    assert routed.requests == () and routed.skipped.startswith("bot author ")
+    assert routed.requests == () and routed.skipped is Skip.BOT and routed.detail.startswith("bot author ")
 
 
 def test_lock_vendored_generated_and_binary_files_are_skipped() -> None:
-    skipped = [
+    skipped: list[dict[str, Any]] = [
         {"path": "package-lock.json", "patch": "@@ -1 +1 @@\n-a\n+b"},
         {"path": "vendor/lib/x.go", "patch": "@@ -1 +1 @@\n-a\n+b"},
         {"path": "web/app.min.js", "patch": "@@ -1 +1 @@\n-a\n+b"},
@@ -350,17 +362,23 @@ def test_lock_vendored_generated_and_binary_files_are_skipped() -> None:
         {"path": "img/logo.png", "binary": True},
         {"path": "docs/big.txt", "patch": None},
     ]
-    assert route_code_change(commit(skipped), CONFIG) == Routed(
-        (), "only generated/vendored/lock or binary files"
+    reasons = {"binary": 1, "generated": 2, "lockfile": 1, "no_diff": 1, "vendored": 1}
+    nothing = route_code_change(commit(skipped), CONFIG)
+    assert (nothing.requests, nothing.skipped, dict(nothing.files_skipped)) == (
+        (),
+        Skip.NOTHING_ANALYSABLE,
+        reasons,
     )
+    assert nothing.detail == "no file to analyse: 1 binary, 2 generated, 1 lockfile, 1 no_diff, 1 vendored"
     routed = route_code_change(commit([*skipped, py_file()]), CONFIG)
+    assert dict(routed.files_skipped) == reasons
     assert len(routed.requests) == 3
     assert {r.context["paths"] == ["src/calc.py"] for r in routed.requests} == {True}
     assert all("package-lock" not in r.content and "vendor/" not in r.content for r in routed.requests)
 
 
 def test_a_commit_without_files_is_skipped() -> None:
-    assert route_code_change(commit([]), CONFIG) == Routed((), "no files")
+    assert route_code_change(commit([]), CONFIG) == Routed((), Skip.NOTHING_ANALYSABLE, detail="no files")
 
 
 def test_a_large_diff_is_split_into_one_request_triple_per_file() -> None:
@@ -403,25 +421,6 @@ def test_code_change_request_ids_are_deterministic() -> None:
     assert len({r.request_id for r in first.requests}) == 3
 
 
-def test_secrets_in_a_diff_are_redacted_once_per_secret() -> None:
-    patch = (
-        "@@ -0,0 +1,6 @@\n"
-        '+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\n'
-        "+KEY = '''\n"
-        "+-----BEGIN RSA PRIVATE KEY-----\n"
-        "+MIIEowIBAAKCAQEA7bq0Tn1v3Kq1xE1b0Z6s\n"
-        "+-----END RSA PRIVATE KEY-----\n"
-        "+'''"
-    )
-    routed = route_code_change(commit([py_file("settings.py", patch)]), CONFIG)
-    assert routed.redactions == 2
-    assert len(routed.requests) == 3
-    for request in routed.requests:
-        assert "AKIAIOSFODNN7EXAMPLE" not in request.content and "MIIEow" not in request.content
-        assert 'AWS_KEY = "[REDACTED:aws_access_key]"' in request.content
-        assert "+[REDACTED:private_key]\n+'''" in request.content
-
-
 def test_ordinary_code_passes_unchanged() -> None:
     patch = (
         "@@ -1,3 +1,4 @@\n"
@@ -431,5 +430,4 @@ def test_ordinary_code_passes_unchanged() -> None:
         '+URL = "https://example.com:8443/api"'
     )
     routed = route_code_change(commit([py_file(patch=patch)]), CONFIG)
-    assert routed.redactions == 0
     assert routed.requests[0].content == f"diff --git a/src/calc.py b/src/calc.py\n{patch}"

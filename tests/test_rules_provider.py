@@ -15,7 +15,7 @@ from gateway.providers.rules import RulesProvider, analyze_request
 from gateway.providers.rules import provider as rules_provider
 from gateway.providers.rules.complexity import complexity_score, measure
 from gateway.providers.rules.frameworks import detect
-from gateway.providers.rules.languages import dominant_language, language_of
+from gateway.providers.rules.languages import dominant_language
 from gateway.providers.rules.sources import collect
 from gateway.providers.rules.team import bus_factor, commit_shares
 from schemas.request import AnalysisRequest
@@ -146,7 +146,16 @@ TYPICAL: dict[AnalysisType, tuple[str, dict[str, Any]]] = {
         },
     ),
     AnalysisType.ATTRITION_RISK: ("", ACTIVITY_DISENGAGING),
-    AnalysisType.BURNOUT_RISK: ("", {**ACTIVITY_STEADY, "after_hours_share": 0.5, "weekend_share": 0.3}),
+    AnalysisType.BURNOUT_RISK: (
+        "",
+        {
+            **ACTIVITY_STEADY,
+            "after_hours_share": 0.5,
+            "after_hours_share_previous": 0.1,
+            "weekend_share": 0.3,
+            "weekend_share_previous": 0.05,
+        },
+    ),
     AnalysisType.PERFORMANCE_TRAJECTORY: ("", ACTIVITY_DISENGAGING),
     AnalysisType.TEAM_HEALTH: (
         "",
@@ -304,32 +313,28 @@ def test_language_detection_on_a_unified_diff_picks_python() -> None:
     material = collect(DIFF, {})
     assert [f.path for f in material.files] == ["app/views.py", "web/src/Order.tsx", "README.md"]
     assert [len(f.added) for f in material.files] == [16, 1, 1]
-    assert dominant_language(material, {}) == "Python"
+    assert dominant_language(material, {}) == "python"
     extracted = result(AnalysisType.SKILL_EXTRACTION, DIFF)
     assert isinstance(extracted, SkillExtractionResult)
-    assert extracted.language == "Python"
+    assert extracted.language == "python"
     assert {"Django", "pandas", "Axios"} <= set(extracted.frameworks)
 
 
-@pytest.mark.parametrize(
-    ("path", "language"),
-    [
-        ("a/b.rs", "Rust"),
-        ("x.tsx", "TypeScript"),
-        ("Dockerfile", "Dockerfile"),
-        ("k.kt", "Kotlin"),
-        ("n.xyz", None),
-    ],
-)
-def test_extension_table(path: str, language: str | None) -> None:
-    assert language_of(path) == language
+def test_a_material_without_any_language_has_none_not_unknown() -> None:
+    material = collect("diff --git a/NOTES b/NOTES\n@@ -0,0 +1 @@\n+plain words\n", {})
+    assert dominant_language(material, {"language": "unknown"}) == ""
+    extracted = result(
+        AnalysisType.SKILL_EXTRACTION, "diff --git a/NOTES b/NOTES\n@@ -0,0 +1 @@\n+plain words\n"
+    )
+    assert isinstance(extracted, SkillExtractionResult)
+    assert extracted.language == "" and not [s for s in extracted.skills if s.category == "language"]
 
 
 def test_language_comes_from_context_files_weighted_by_changed_lines() -> None:
     context = {
         "files": [{"path": "a.go", "additions": 300, "deletions": 20}, {"path": "b.py", "additions": 40}]
     }
-    assert dominant_language(collect("", context), context) == "Go"
+    assert dominant_language(collect("", context), context) == "go"
 
 
 def test_frameworks_from_imports() -> None:
@@ -428,8 +433,10 @@ def test_attrition_high_for_a_disengaging_developer_and_low_for_a_steady_one() -
     assert leaving.risk_level in ("high", "critical")
     assert steady.risk_level == "low"
     assert leaving.risk_score > steady.risk_score
-    # 0.35 * 0.7 (commit drop) + 0.25 * (6 - 2) / 6 (breadth shrink) = 0.412
-    assert leaving.risk_score == pytest.approx(0.412, abs=0.001)
+    # (0.35 * ramp(0.7 commit drop, 0.3 -> 1) + 0.25 * (6 - 2) / 6 breadth shrink) over the known
+    # weights 0.9 (the off-hours shift has no reference share: unobserved) = 0.407
+    assert leaving.risk_score == pytest.approx(0.407, abs=0.001)
+    assert leaving.unobserved == ["after_hours_share"]
     commits = next(f for f in leaving.factors if f.factor == "commits_decline")
     assert "3.00 vs 10.00" in commits.evidence
     assert "-70%" in commits.evidence
@@ -441,12 +448,18 @@ def test_activity_figures_are_read_from_json_content_too() -> None:
     assert from_content == from_context
 
 
-def test_missing_figures_are_neutral_and_said_so() -> None:
+def test_missing_figures_are_unknown_and_said_so() -> None:
     empty = result(AnalysisType.ATTRITION_RISK)
     assert isinstance(empty, AttritionRiskResult)
-    assert empty.risk_score == 0.0
-    assert all("not provided" in f.evidence for f in empty.factors)
-    assert any("lacked figures" in r for r in empty.recommendations)
+    assert (empty.risk_score, empty.risk_level, empty.factors) == (0.0, "low", [])
+    assert empty.unobserved == [
+        "after_hours_share",
+        "collaboration_breadth",
+        "commits_per_week",
+        "prs_per_week",
+        "reviews_per_week",
+    ]
+    assert any("nothing could be judged" in r for r in empty.recommendations)
 
 
 def test_burnout_high_with_after_hours_and_weekend_work() -> None:
@@ -455,11 +468,14 @@ def test_burnout_high_with_after_hours_and_weekend_work() -> None:
     assert isinstance(strained, BurnoutRiskResult)
     assert isinstance(rested, BurnoutRiskResult)
     assert strained.risk_level in ("high", "critical")
-    assert strained.risk_score == pytest.approx(0.6)
+    # after hours +0.40 (signal 1.0 x 0.35), weekends +0.25 (0.6 x 0.25), workload flat (0 x 0.20),
+    # over the known weights 0.8 (no streak baseline: unobserved) = 0.625
+    assert strained.risk_score == pytest.approx(0.625)
     assert len(strained.warning_signs) == 2
     assert rested.risk_level == "low"
     percent = result(
-        AnalysisType.BURNOUT_RISK, **{**ACTIVITY_STEADY, "after_hours_share": 50, "weekend_share": 30}
+        AnalysisType.BURNOUT_RISK,
+        **{**TYPICAL[AnalysisType.BURNOUT_RISK][1], "after_hours_share": 50, "weekend_share": 30},
     )
     assert percent == strained
 

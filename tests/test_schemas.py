@@ -74,3 +74,22 @@ def test_request_defaults_and_priority() -> None:
     assert len(request.request_id) == 32
     with pytest.raises(ValidationError):
         AnalysisRequest(analysis_type=AnalysisType.CODE_QUALITY, content="x", priority="urgent")  # type: ignore[arg-type]
+
+
+def test_a_revised_request_is_validated_and_has_a_context_of_its_own() -> None:
+    request = AnalysisRequest(
+        analysis_type=AnalysisType.CODE_QUALITY,
+        content="x = 1",
+        context={"repository": "octo/app"},
+        subject="ada",
+    )
+    revised = request.revised(analysis_type=AnalysisType.CODE_COMPLEXITY, request_id="r-2")
+    assert revised == request.model_copy(
+        update={"analysis_type": AnalysisType.CODE_COMPLEXITY, "request_id": "r-2"}
+    )
+    revised.context["repository"] = "octo/other"
+    assert request.context == {"repository": "octo/app"}
+    with pytest.raises(ValidationError):
+        request.revised(priority="urgent")
+    with pytest.raises(ValidationError):
+        request.revised(unknown_field=1)

@@ -4,8 +4,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from aexy_stream.compose import LLMGateway, gateway_config, rate_limits
+from aexy_stream.compose import LLMGateway, gateway_config, processor_config, rate_limits
 from aexy_stream.settings import Settings, setting_error_line
+from consumers.config import RoutingConfig
 from gateway.metrics import GatewayMetrics
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
@@ -66,7 +67,7 @@ def test_a_bad_setting_names_itself_in_one_line(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize("prices", ['{"m": [-1.0, 2.0]}', '{"m": [1.0, NaN]}', '{"m": [1.0, Infinity]}'])
 def test_a_price_below_zero_or_not_finite_is_rejected(monkeypatch: pytest.MonkeyPatch, prices: str) -> None:
-    """Envelopes are built without re-validation (`schemas/trusted.py`): their cost is checked here."""
+    """Refused at start-up rather than by the first envelope, whose cost must not be below zero."""
     monkeypatch.setenv("LLM_PRICES", prices)
     with pytest.raises(ValidationError) as caught:
         Settings()
@@ -133,3 +134,27 @@ def test_pseudonyms_need_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setenv("PSEUDONYM_KEY", "k" * 32)
     assert Settings().pseudonymize_developers is True
+
+
+def test_skip_paths_default_to_the_routing_default_and_reach_the_processor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SKIP_PATHS", raising=False)
+    assert Settings().skip_paths == RoutingConfig().skip_paths == ()
+    monkeypatch.setenv("SKIP_PATHS", r"^legacy/, \.snap$")
+    routing = processor_config(Settings()).routing
+    assert routing.skip_paths == ("^legacy/", r"\.snap$")
+    assert routing.skipped_paths == RoutingConfig().skipped_paths  # added to the built-in ones
+
+
+def test_skip_paths_as_a_json_list_keep_their_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKIP_PATHS", r'["^gen/[a-z]{1,3}/", "\\.pb\\.swift$"]')
+    assert Settings().skip_paths == ("^gen/[a-z]{1,3}/", r"\.pb\.swift$")
+
+
+def test_a_skip_path_that_is_no_regex_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKIP_PATHS", "^ok/,(unclosed")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    line = setting_error_line(caught.value)
+    assert line.startswith("invalid setting SKIP_PATHS: '(unclosed' is not a regular expression")

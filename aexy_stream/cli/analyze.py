@@ -10,10 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from aexy_stream.cli.command import with_settings
+from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import LLMGateway
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.compose import App
 from gateway.errors import GatewayError
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
@@ -30,15 +29,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-@with_settings
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run(args: argparse.Namespace, app: App) -> int:
     try:
         request = _request(args)
     except ValidationError as exc:
         return fail(f"invalid request: {exc.errors()[0]['msg']}", EXIT_USAGE)
     except (ValueError, OSError) as exc:
         return fail(str(exc), EXIT_USAGE)
-    return asyncio.run(_analyze(settings, request, args.provider, not args.no_cache))
+    return asyncio.run(_analyze(app, request, args.provider, not args.no_cache))
 
 
 def _request(args: argparse.Namespace) -> AnalysisRequest:
@@ -71,13 +70,9 @@ def _context(pairs: list[str]) -> dict[str, Any]:
     return context
 
 
-async def _analyze(
-    settings: Settings, request: AnalysisRequest, provider: str | None, use_cache: bool
-) -> int:
+async def _analyze(app: App, request: AnalysisRequest, provider: str | None, use_cache: bool) -> int:
     try:
-        gateway = LLMGateway(provider=provider, settings=settings)
-    except ValidationError as exc:
-        return fail(setting_error_line(exc), EXIT_USAGE)
+        gateway = app.gateway(provider)
     except ValueError as exc:
         return fail(str(exc), EXIT_USAGE)
     try:

@@ -21,10 +21,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aexy_stream.cli.command import with_settings
+from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import EXIT_FAILURE, EXIT_USAGE, fail
-from aexy_stream.compose import topics as topics_of
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
 from producers.archive import BadLine, iter_archive
 from producers.backfill.records import archive_records, code_change_record
 from producers.backfill.sink import BackfillSink
@@ -88,35 +87,46 @@ class Tally:
     """Files that could not be read at all: the backfill is incomplete, so it exits 1."""
 
 
-@with_settings
-def run_git(args: argparse.Namespace, settings: Settings) -> int:
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """Where a backfill publishes: one topic of the backfill lane, records of at most `max_event_bytes`."""
+
+    topic: str
+    max_event_bytes: int
+    producer: ProducerConfig
+
+    @classmethod
+    def of(cls, app: App, topic: str) -> Lane:
+        producer = app.producer("aexy-stream-backfill", linger_ms=20)
+        return cls(topic, app.processor.max_event_bytes, producer)
+
+
+@with_app
+def run_git(args: argparse.Namespace, app: App) -> int:
     try:
-        span = GitRange(
-            args.path, args.since, args.until, args.branch, args.repo_name, settings.backfill_max_patch_bytes
-        )
+        span = GitRange(args.path, args.since, args.until, args.branch, args.repo_name, app.max_patch_bytes)
         total = count_commits(span)
     except (GitError, ValueError) as exc:
         return fail(str(exc), EXIT_USAGE)
-    return _publish(
-        settings, lambda tally: _git_records(span, settings, tally), total, "commits", _git_line(span)
-    )
+    lane = Lane.of(app, app.processor.topics.backfill_code_changes)
+    return _publish(lane, lambda tally: _git_records(span, lane, tally), total, "commits", _git_line(span))
 
 
-@with_settings
-def run_events(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run_events(args: argparse.Namespace, app: App) -> int:
     files: list[Path] = args.files
     source = ", ".join(str(f) for f in files)
-    return _publish(settings, lambda tally: _event_records(files, settings, tally), None, "events", source)
+    lane = Lane.of(app, app.processor.topics.backfill_activity)
+    return _publish(lane, lambda tally: _event_records(files, lane, tally), None, "events", source)
 
 
 def _git_line(span: GitRange) -> str:
     return span.repo_name or repository_name(span.path)
 
 
-def _git_records(span: GitRange, settings: Settings, tally: Tally) -> Iterator[Record | None]:
-    topic = topics_of(settings).backfill_code_changes
+def _git_records(span: GitRange, lane: Lane, tally: Tally) -> Iterator[Record | None]:
     for event in iter_code_changes(span):
-        fitted = code_change_record(event, topic, settings.max_event_bytes)
+        fitted = code_change_record(event, lane.topic, lane.max_event_bytes)
         tally.trimmed += fitted.trimmed
         if fitted.record is None:
             tally.skipped += 1
@@ -124,9 +134,8 @@ def _git_records(span: GitRange, settings: Settings, tally: Tally) -> Iterator[R
         yield fitted.record
 
 
-def _event_records(files: Iterable[Path], settings: Settings, tally: Tally) -> Iterator[Record | None]:
-    topic = topics_of(settings).backfill_activity
-    for item in iter_archive(files, max_line_bytes=settings.max_event_bytes):
+def _event_records(files: Iterable[Path], lane: Lane, tally: Tally) -> Iterator[Record | None]:
+    for item in iter_archive(files, max_line_bytes=lane.max_event_bytes):
         if isinstance(item, BadLine) and item.whole_file:
             tally.unreadable += 1
             _note(f"{item.path}: {item.reason}")
@@ -136,28 +145,29 @@ def _event_records(files: Iterable[Path], settings: Settings, tally: Tally) -> I
             _note(f"{item.path}:{item.line_no}: skipped: {item.reason}")
             yield None
         else:
-            yield from archive_records([item], topic)
+            yield from archive_records([item], lane.topic)
 
 
 def _note(line: str) -> None:
     _ERR.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _publish(settings: Settings, produce: Records, total: int | None, unit: str, source: str) -> int:
+def _publish(lane: Lane, produce: Records, total: int | None, unit: str, source: str) -> int:
     tally = Tally()
     started = time.monotonic()
     try:
-        asyncio.run(_stream(settings, produce, total, unit, tally))
+        asyncio.run(_stream(lane.producer, produce, total, unit, tally))
     except PublishError as exc:
-        return fail(f"Kafka at {settings.kafka_bootstrap_servers} did not take the records: {exc}")
+        return fail(f"Kafka at {lane.producer.bootstrap_servers} did not take the records: {exc}")
     except GitError as exc:
         return fail(str(exc))
     print(_summary(tally, unit, source, time.monotonic() - started), flush=True)
     return EXIT_FAILURE if tally.unreadable else 0
 
 
-async def _stream(settings: Settings, produce: Records, total: int | None, unit: str, tally: Tally) -> None:
-    config = ProducerConfig(settings.kafka_bootstrap_servers, client_id="aexy-stream-backfill", linger_ms=20)
+async def _stream(
+    config: ProducerConfig, produce: Records, total: int | None, unit: str, tally: Tally
+) -> None:
     columns = (TextColumn(f"{unit}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=_ERR, transient=True) as progress:
         task = progress.add_task(unit, total=total)

@@ -1,4 +1,4 @@
-"""What every subcommand that needs settings does first."""
+"""What every subcommand that needs settings does first: compose the `App` from the environment."""
 
 from __future__ import annotations
 
@@ -12,24 +12,25 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.settings import Settings, setting_error_line
+from aexy_stream.compose import App
+from aexy_stream.settings import setting_error_line
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def with_settings(handler: Callable[[argparse.Namespace, Settings], int]) -> Handler:
-    """The handler, given the settings read from the environment; a bad setting is one line on
-    stderr and exit 2, before anything starts."""
+def with_app(handler: Callable[[argparse.Namespace, App], int]) -> Handler:
+    """The handler, given the process's composition (the settings read once from the environment);
+    a bad setting is one line on stderr and exit 2, before anything starts."""
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
         try:
-            settings = Settings()
+            app = App.from_environment()
         except ValidationError as exc:
             return fail(setting_error_line(exc), EXIT_USAGE)
         except SettingsError as exc:  # a value that is not even JSON, where JSON is expected
             return fail(_unparsable(exc), EXIT_USAGE)
-        return handler(args, settings)
+        return handler(args, app)
 
     return run
 

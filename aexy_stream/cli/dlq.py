@@ -7,9 +7,9 @@ import asyncio
 
 from aiokafka.errors import KafkaError
 
-from aexy_stream.cli.command import with_settings
+from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import fail
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
 from consumers import dlq
 
 
@@ -20,16 +20,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-@with_settings
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run(args: argparse.Namespace, app: App) -> int:
+    config = app.processor
+    bootstrap, topic = config.bootstrap_servers, config.topics.dlq
     try:
-        return asyncio.run(_run(args.action, args.reason, settings))
+        return asyncio.run(_run(args.action, args.reason, bootstrap, topic))
     except KafkaError as exc:
-        return fail(f"Kafka at {settings.kafka_bootstrap_servers}: {type(exc).__name__}: {exc}")
+        return fail(f"Kafka at {bootstrap}: {type(exc).__name__}: {exc}")
 
 
-async def _run(action: str, reason: str, settings: Settings) -> int:
-    bootstrap, topic = settings.kafka_bootstrap_servers, settings.topic_analysis_dlq
+async def _run(action: str, reason: str, bootstrap: str, topic: str) -> int:
     if action == "replay":
         print(f"replayed {await dlq.replay(bootstrap, topic, reason)} dead letter(s)")
         return 0

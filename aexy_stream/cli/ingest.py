@@ -11,10 +11,9 @@ from dataclasses import replace
 import httpx
 from prometheus_client import CollectorRegistry
 
-from aexy_stream.cli.command import with_settings
+from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import redis_client, webhook_config
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
 from producers.webhook.app import WEBHOOK_PATH
 from producers.webhook.config import WebhookConfig
 from producers.webhook.metrics import WebhookMetrics
@@ -49,28 +48,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     webhook.set_defaults(handler=run_webhook)
 
 
-@with_settings
-def run_webhook(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.github_webhook_secret.get_secret_value() and not args.insecure_no_signature:
+@with_app
+def run_webhook(args: argparse.Namespace, app: App) -> int:
+    try:
+        config = app.webhook(insecure_no_signature=args.insecure_no_signature)
+    except ValueError:  # no GITHUB_WEBHOOK_SECRET, and unsigned deliveries not asked for
         return fail(NO_SECRET, EXIT_USAGE)
-    config = webhook_config(settings, insecure_no_signature=args.insecure_no_signature)
     config = replace(
         config, host=args.host or config.host, port=config.port if args.port is None else args.port
     )
     try:
-        asyncio.run(serve(config, settings))
+        asyncio.run(serve(config, app))
     except OSError as exc:
         return fail(f"cannot serve on {config.host}:{config.port}: {exc.strerror or exc}")
     return 0
 
 
-async def serve(config: WebhookConfig, settings: Settings) -> None:
+async def serve(config: WebhookConfig, app: App) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     metrics = WebhookMetrics(CollectorRegistry())
-    redis = redis_client(settings)
+    redis = app.redis()
     try:
         async with httpx.AsyncClient() as http:
             dedupe = dedupe_store(config, redis, metrics)

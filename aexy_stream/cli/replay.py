@@ -20,10 +20,9 @@ from prometheus_client import CollectorRegistry
 
 from aexy_stream import gc_tuning
 from aexy_stream.cli.backfill import UNTIL_FORMS, moment, until_moment
-from aexy_stream.cli.command import with_settings
+from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import EXIT_USAGE, fail
-from aexy_stream.compose import LLMGateway, build_activity, processor_config, topics
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
 from consumers.replay import ReplayBounds, ReplayPlan, plan_replay
@@ -43,34 +42,43 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-@with_settings
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run(args: argparse.Namespace, app: App) -> int:
     if args.until is not None and args.until < args.since:
         return fail("--until is before --since", EXIT_USAGE)
     try:
-        return asyncio.run(replay(settings, args))
+        return asyncio.run(replay(app, args))
     except (KafkaError, LookupError, OSError) as exc:
         return fail(f"replay failed: {exc}")
 
 
-async def replay(settings: Settings, args: argparse.Namespace) -> int:
-    known = (*topics(settings).inputs, *topics(settings).lanes)
+async def replay(app: App, args: argparse.Namespace) -> int:
+    config = app.processor
+    known = (*config.topics.inputs, *config.topics.lanes)
     names = tuple(args.topics or known)
     if unknown := [name for name in names if name not in known]:
         return fail(
             f"not an input topic: {', '.join(unknown)} (the inputs are {', '.join(known)})", EXIT_USAGE
         )
-    plan = await plan_replay(settings.kafka_bootstrap_servers, names, _ms(args.since), _until_ms(args.until))
+    plan = await plan_replay(config.bootstrap_servers, names, _ms(args.since), _until_ms(args.until))
     print(_plan_line(plan, names), flush=True)
-    group = args.group or f"{settings.kafka_group_id}-replay-{int(time.time())}"
-    config = replace(processor_config(settings), group_id=group)
+    group = args.group or f"{config.group_id}-replay-{int(time.time())}"
+    config = replace(config, group_id=group)
     registry = CollectorRegistry()
     metrics = ProcessorMetrics(registry)
-    gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
-    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
+    gateway = app.gateway(metrics=GatewayMetrics(registry))
+    identities = app.identities(gateway.redis, metrics.activity_errors.inc)
+    activity = app.activity(gateway.redis, metrics.activity_errors.inc, identities)
     bounds = ReplayBounds(plan)
     processor = Processor(
-        config, gateway, metrics, priority="backfill", topics=names, bounds=bounds, activity=activity
+        config,
+        gateway,
+        metrics,
+        priority="backfill",
+        topics=names,
+        bounds=bounds,
+        activity=activity,
+        identities=identities,
     )
     gc_tuning.tune()
     try:

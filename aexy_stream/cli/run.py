@@ -8,12 +8,13 @@ import logging
 import signal
 
 from aexy_stream import gc_tuning
-from aexy_stream.cli.command import with_settings
-from aexy_stream.compose import LLMGateway, build_activity, processor_config
-from aexy_stream.settings import Settings
+from aexy_stream.cli.command import with_app
+from aexy_stream.cli.errors import fail
+from aexy_stream.compose import App
 from consumers.http import build_app, serving
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
+from consumers.topics import MissingTopicsError
 from gateway.metrics import default_metrics
 
 log = logging.getLogger("aexy.stream")
@@ -24,28 +25,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-@with_settings
-def run(_args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(serve(settings))
+@with_app
+def run(_args: argparse.Namespace, app: App) -> int:
+    try:
+        asyncio.run(serve(app))
+    except MissingTopicsError as exc:
+        return fail(str(exc))
     return 0
 
 
-async def serve(settings: Settings) -> None:
+async def serve(app: App) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     gateway_metrics = default_metrics()
-    gateway = LLMGateway(settings=settings, metrics=gateway_metrics)
+    gateway = app.gateway(metrics=gateway_metrics)
     metrics = ProcessorMetrics(gateway_metrics.registry)
-    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
-    processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
-    app = build_app(lambda: processor.healthy, gateway_metrics.registry)
+    identities = app.identities(gateway.redis, metrics.activity_errors.inc)
+    activity = app.activity(gateway.redis, metrics.activity_errors.inc, identities)
+    config = app.processor
+    processor = Processor(config, gateway, metrics, activity=activity, identities=identities)
+    web = build_app(lambda: processor.healthy, gateway_metrics.registry)
     try:
-        async with serving(app, settings.http_host, settings.http_port) as port:
-            print(
-                f"aexy-stream processor: kafka {settings.kafka_bootstrap_servers}, http :{port}", flush=True
-            )
+        async with serving(web, config.http_host, config.http_port) as port:
+            print(f"aexy-stream processor: kafka {config.bootstrap_servers}, http :{port}", flush=True)
             gc_tuning.tune()  # start-up is done: what is alive now lives as long as the process
             await processor.run(stop)
     finally:

@@ -16,12 +16,12 @@ from typing import Any
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.command import quiet_kafka, with_app
 from aexy_stream.cli.digest import record_line, result_row
 from aexy_stream.cli.errors import fail
 from aexy_stream.cli.reader import assigned_consumer
 from aexy_stream.cli.support import positive, stop_on_signals
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
 
 POLL_S = 0.5
 
@@ -38,11 +38,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-@with_settings
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run(args: argparse.Namespace, app: App) -> int:
     quiet_kafka()
-    topic: str = args.topic or settings.topic_analysis_results
-    servers = settings.kafka_bootstrap_servers
+    config = app.processor
+    topic: str = args.topic or config.topics.results
+    servers = config.bootstrap_servers
     try:
         asyncio.run(tail(servers, topic, args.from_beginning, args.max))
     except LookupError as exc:

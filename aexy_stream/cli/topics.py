@@ -8,10 +8,9 @@ from dataclasses import replace
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.command import quiet_kafka, with_app
 from aexy_stream.cli.errors import fail
-from aexy_stream.compose import topics as topics_of
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
 from consumers.config import Topics
 from consumers.topics import DEFAULT_TIMEOUT_S, ensure_topics
 
@@ -35,12 +34,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.set_defaults(handler=run)
 
 
-@with_settings
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run(args: argparse.Namespace, app: App) -> int:
     """Print one line per topic (created / already existed); exit 1 with one line on failure."""
     quiet_kafka()
-    topics = _sized(topics_of(settings), args.partitions, args.replication)
-    servers: str = args.bootstrap_servers or settings.kafka_bootstrap_servers
+    config = app.processor
+    topics = _sized(config.topics, args.partitions, args.replication)
+    servers: str = args.bootstrap_servers or config.bootstrap_servers
     try:
         created = asyncio.run(ensure_topics(servers, topics, timeout_s=args.timeout))
     except (KafkaConnectionError, TimeoutError, OSError):

@@ -1,6 +1,6 @@
 """Developer and team activity state, and the predictive analyses it triggers.
 
-What is stored, where, and for how long (also in the README):
+What is stored, where, and for how long (also in docs/activity.md):
 - per developer (`dev:<id>`) and per repository (`repo:<owner/name>`), one small JSON document:
   counters per day (commits, pull requests, reviews, comments, commits after hours and at
   weekends), the last 50 pull-request sizes and review turnarounds, the people and repositories

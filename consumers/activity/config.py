@@ -9,6 +9,9 @@ from dataclasses import dataclass
 class ActivityConfig:
     window_days: int = 28
     """Features compare the current window with the previous one of the same length."""
+    baseline_windows: int = 6
+    """A developer's own baseline: this many windows before the current one (fewer for a newcomer:
+    it starts at their first activity)."""
     interval_s: float = 24 * 3600.0
     """RISK_ANALYSIS_INTERVAL: at most one periodic request per subject and type per interval,
     counted in event time (interval index = event time // interval)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from consumers.activity.config import ActivityConfig
 from consumers.activity.observe import Observation
+from schemas.languages import skill_language
 
 Doc = dict[str, Any]
 KEEP = 50
@@ -39,9 +40,15 @@ def record_repository(doc: Doc, obs: Observation, developer: str, config: Activi
 
 
 def record_skills(doc: Doc, languages: Iterable[str], frameworks: Iterable[str]) -> Doc:
-    for field, names in (("languages", languages), ("frameworks", frameworks)):
+    """Each framework and each programming language counts once (`schemas.languages.skill_language`:
+    "C++" is `cpp`; "unknown", prose, markup and data formats are no skill and never counted)."""
+    skills = {
+        "languages": {language for name in languages if (language := skill_language(name))},
+        "frameworks": {n.strip().lower() for n in frameworks if n.strip()},
+    }
+    for field, names in skills.items():
         counts = doc.setdefault(field, {})
-        for name in {n.strip().lower() for n in names if n.strip()}:
+        for name in names:
             counts[name] = counts.get(name, 0) + 1
     return doc
 
@@ -52,6 +59,52 @@ def record_peer(doc: Doc, at: datetime, peer: str, config: ActivityConfig) -> Do
     if peer not in known:
         known.append(peer)
     return _pruned(doc, config)
+
+
+def merge_developer(doc: Doc, other: Doc, config: ActivityConfig) -> Doc:
+    """`other` (the same person under another id) added into `doc`: day counters summed, peers
+    joined, kept sizes and skill counts added; the skills last asked about are forgotten, so the
+    person's profile is asked again on the joined skills."""
+    for day, counts in other.get("days", {}).items():
+        mine = doc.setdefault("days", {}).setdefault(day, {})
+        for name, n in counts.items():
+            mine[name] = mine.get(name, 0) + n
+    for day, peers in other.get("peers", {}).items():
+        known = doc.setdefault("peers", {}).setdefault(day, [])
+        known.extend(p for p in peers if p not in known)
+    for field in ("pr_sizes", "turnarounds"):
+        values = [*doc.get(field, []), *other.get(field, [])]
+        if values:
+            doc[field] = values[-KEEP:]
+    for field in ("languages", "frameworks"):
+        counts = doc.setdefault(field, {})
+        for name, n in other.get(field, {}).items():
+            counts[name] = counts.get(name, 0) + n
+    _span(doc, first(other), latest(other))
+    doc.pop("snapshots", None)
+    return _pruned(doc, config)
+
+
+def repositories(doc: Doc) -> list[str]:
+    """The repositories a developer worked in, as their document keeps them (peers `repo:<name>`)."""
+    peers = (p for per_day in doc.get("peers", {}).values() for p in per_day)
+    return sorted({p.removeprefix("repo:") for p in peers if p.startswith("repo:")})
+
+
+def rename_developer(doc: Doc, *, old: str, new: str) -> Doc:
+    """A repository's commits by `old` counted for `new` (the same person)."""
+    for per_day in doc.get("developers", {}).values():
+        if old in per_day:
+            per_day[new] = per_day.get(new, 0) + per_day.pop(old)
+    return doc
+
+
+def _span(doc: Doc, earliest: datetime | None, newest: datetime | None) -> None:
+    mine_first, mine_latest = first(doc), latest(doc)
+    if earliest is not None and (mine_first is None or earliest < mine_first):
+        doc["first"] = earliest.isoformat()
+    if newest is not None and (mine_latest is None or newest > mine_latest):
+        doc["latest"] = newest.isoformat()
 
 
 def latest(doc: Doc) -> datetime | None:

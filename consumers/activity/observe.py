@@ -17,7 +17,7 @@ from consumers.activity.identity import login_of
 from schemas.events import ActivityEvent, CodeChangeEvent
 
 Kind = Literal["commit", "pull_request", "review", "comment", "issue"]
-_CO_AUTHOR = re.compile(r"^co-authored-by:\s*(?P<name>.*?)\s*<(?P<email>[^>]+)>\s*$", re.I | re.M)
+CO_AUTHOR = re.compile(r"^co-authored-by:\s*(?P<name>.*?)\s*<(?P<email>[^>]+)>\s*$", re.I | re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def of_code_change(event: CodeChangeEvent) -> list[Observation]:
     if event.is_merge:
         return []
     author = Person(event.author.login, event.author.email, event.author.name)
-    peers = tuple(_peer(Person(None, m["email"])) for m in _CO_AUTHOR.finditer(event.message))
+    peers = tuple(_peer(Person(None, m["email"])) for m in CO_AUTHOR.finditer(event.message))
     return [Observation(event.event_id, author, event.repository, "commit", event.authored_at, peers=peers)]
 
 
@@ -149,7 +149,7 @@ def people(event: CodeChangeEvent | ActivityEvent) -> list[Person]:
     """Everyone the event names (to pseudonymize requests): authors, committers, co-authors, actors."""
     if isinstance(event, CodeChangeEvent):
         found = [Person(p.login, p.email, p.name) for p in (event.author, event.committer) if p is not None]
-        return found + [Person(None, m["email"], m["name"]) for m in _CO_AUTHOR.finditer(event.message)]
+        return found + [Person(None, m["email"], m["name"]) for m in CO_AUTHOR.finditer(event.message)]
     logins = [
         event.actor.login if event.actor else "",
         *(d.author for d in (event.pull_request, event.review, event.comment, event.issue) if d is not None),

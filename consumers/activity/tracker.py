@@ -19,8 +19,10 @@ from cachetools import TTLCache
 from consumers.activity import docs, features, triggers
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms, Scrubber
-from consumers.activity.observe import Observation, Person, aliases, of_activity, of_code_change, people
+from consumers.activity.observe import Observation, Person, of_activity, of_code_change, people
 from consumers.activity.store.base import StateStore, StateUnavailable
+from consumers.identity.resolver import IdentityResolver, Merge
+from consumers.identity.store.memory import MemoryIdentityStore
 from schemas.envelope import AnalysisResult
 from schemas.events import ActivityEvent, CodeChangeEvent
 from schemas.request import AnalysisRequest
@@ -51,6 +53,10 @@ class Activity(Protocol):
     async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
         """These requests' outcomes (results, retry or dead-letter records) are acknowledged by
         the broker: what the state promised about them can be written down now."""
+        ...
+
+    async def merged(self, merge: Merge) -> None:
+        """Subjects found to be one person: the state of `merge.merged` joins `merge.subject`'s."""
         ...
 
 
@@ -92,6 +98,9 @@ class NoActivity:
     async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
         return None
 
+    async def merged(self, merge: Merge) -> None:
+        return None
+
 
 MAX_WAITING = 100_000
 WAITING_TTL_S = 26 * 3600.0
@@ -102,7 +111,10 @@ waits (a Message Batch may take 24 h); a record that never settles is forgotten 
 class ActivityTracker:
     """Periodic requests are marked as asked only once their outcome is acknowledged (`settled`):
     a processor killed before that asks again when the event comes back, with the same request id
-    (one per subject, type and interval, so consumers deduplicate); a replay after it asks nothing."""
+    (one per subject, type and interval, so consumers deduplicate); a replay after it asks nothing.
+
+    Developers are keyed by their canonical id (`consumers/identity/`): the record handler's resolver
+    when the processor shares it (its links then hold here already), else one of its own in memory."""
 
     def __init__(
         self,
@@ -112,8 +124,12 @@ class ActivityTracker:
         *,
         predictive: bool = True,
         on_error: Callable[[], None] = lambda: None,
+        identities: IdentityResolver | None = None,
     ) -> None:
         self._on_error = on_error
+        self._identities = identities or IdentityResolver(
+            MemoryIdentityStore(config.state_ttl_s), pseudonyms=pseudonyms
+        )
         self._store = store
         self._config = config
         self._pseudonyms = pseudonyms
@@ -133,7 +149,8 @@ class ActivityTracker:
             requests = [r for r in requests if r.analysis_type not in PREDICTIVE]
         if event is None:
             return [_scrubbed(r, Scrubber({}, self._pseudonyms)) for r in requests]
-        await self._guarded(self._learn_aliases(event), None)
+        for merge in await self._guarded(self._identities.learn(event), []):
+            await self.merged(merge)
         scrub = await self._scrubber(event)
         routed = [_scrubbed(r, scrub) for r in requests]
         if not self._predictive:
@@ -176,25 +193,31 @@ class ActivityTracker:
     # -- identities ----------------------------------------------------------------------------
 
     async def developer(self, person: Person) -> str:
-        """The developer id (pseudonym when on) by the rule in `identity`."""
-        if login := person.known_login:
-            return self._pseudonyms.of(login)
-        email = (person.email or "").strip().lower()
-        if not email:
-            return ""
-        alias = await self._guarded(self._store.load(self._alias_key(email)), None)
-        return str(alias["dev"]) if alias and alias.get("dev") else self._pseudonyms.of(email)
+        """The developer id: the person's canonical id (a pseudonym when on). Without the identity
+        store: their login (or the one in a noreply address), else their e-mail."""
+        found = await self._guarded(self._identities.developer(person.login, person.email), None)
+        if found is None:
+            found = person.known_login or (person.email or "").strip().lower()
+        return self._pseudonyms.of(found)
 
-    async def _learn_aliases(self, event: Event) -> None:
-        """Written on every sighting: the login an email was last seen with wins, and the alias
-        lives the state TTL after its last sighting."""
-        for email, login in aliases(event):
-            await self._store.change(
-                self._alias_key(email), functools.partial(_alias, self._pseudonyms.of(login))
-            )
+    async def merged(self, merge: Merge) -> None:
+        """Each merged developer's document is added into the person's, once (its marker), and left
+        pointing at it; their commits in each repository they worked in count for the person."""
+        into = self._pseudonyms.of(merge.subject)
+        for old in (self._pseudonyms.of(m) for m in merge.merged):
+            await self._guarded(self._merge_developer(old, into), None)
 
-    def _alias_key(self, email: str) -> str:
-        return f"alias:{self._pseudonyms.of(email)}"
+    async def _merge_developer(self, old: str, into: str) -> None:
+        doc = await self._store.load(f"dev:{old}")
+        if not doc or "merged_into" in doc:
+            return
+        config = self._config
+        add = functools.partial(docs.merge_developer, other=doc, config=config)
+        await self._store.change_once(f"dev:{into}", add, f"merged:{old}:{into}")
+        await self._store.change(f"dev:{old}", lambda _d: {"merged_into": into})
+        for repository in docs.repositories(doc):
+            move = functools.partial(docs.rename_developer, old=old, new=into)
+            await self._store.change_once(f"repo:{repository}", move, f"merged:{old}:{into}:{repository}")
 
     async def _scrubber(self, event: Event) -> Scrubber:
         if not self._pseudonyms.enabled:
@@ -330,8 +353,7 @@ class ActivityTracker:
     async def _subject_developer(self, subject: str) -> str:
         if self._pseudonyms.enabled:
             return subject  # already a pseudonym (requests were scrubbed)
-        is_email = "@" in subject
-        return await self.developer(Person(None if is_email else subject, subject if is_email else None))
+        return await self._guarded(self._identities.subject(subject), subject)
 
     async def _task_matching(self, result: AnalysisResult[Any], priority: Priority) -> list[AnalysisRequest]:
         repository = result.subject
@@ -378,7 +400,3 @@ def _known_developers(team: docs.Doc, config: ActivityConfig) -> list[str]:
     totals = features.commits_per_developer(team)
     ranked = sorted(totals, key=lambda dev: (-totals[dev], dev))
     return ranked[: config.max_candidates]
-
-
-def _alias(dev: str, _doc: docs.Doc) -> docs.Doc:
-    return {"dev": dev}

@@ -1,7 +1,8 @@
 """When the state has something new to say, and the requests that say it.
 
 - attrition_risk, burnout_risk, performance_trajectory for a developer: when the current window
-  differs materially from the previous one (`risk_reasons`), at most once per interval;
+  differs materially from the developer's own baseline (`risk_reasons`, judged as the rules
+  provider judges it), at most once per interval;
 - team_health for a repository: once per interval in which it had activity;
 - developer_profile and growth_trajectory: when the developer's accumulated languages or
   frameworks changed, at most once per interval;
@@ -21,12 +22,14 @@ from typing import Any
 
 import orjson
 
+from consumers.identity.resolver import DEVELOPER_SUBJECTS
+from gateway.providers.rules.activity import MATERIAL_DROP, MATERIAL_RISE, Trend, read_activity
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType, Priority
 
 RISKS = (AnalysisType.ATTRITION_RISK, AnalysisType.BURNOUT_RISK, AnalysisType.PERFORMANCE_TRAJECTORY)
 PROFILES = (AnalysisType.DEVELOPER_PROFILE, AnalysisType.GROWTH_TRAJECTORY)
-DROP, RISE, SHARE_RISE, NARROWING = 0.3, 0.5, 0.15, 0.4
+SHARE_RISE, NARROWING = 0.15, 0.4
 
 
 def interval_of(at: datetime, interval_s: float) -> int:
@@ -34,20 +37,18 @@ def interval_of(at: datetime, interval_s: float) -> int:
 
 
 def risk_reasons(features: Mapping[str, Any], min_previous: float) -> list[str]:
-    """What changed materially between the previous window and the current one (judged only once
-    the history covers both windows: a newcomer's ramp-up is not a change)."""
+    """What changed materially against the developer's own baseline (judged only once the history
+    covers two windows: a newcomer's ramp-up is not a change; a steady habit is none either)."""
     if features["history_days"] < 2 * features["window_days"]:
         return []
-    reasons = [
-        r for metric in ("commits", "prs", "reviews") if (r := _rate_change(features, metric, min_previous))
+    activity = read_activity(features)
+    reasons = [r for trend in activity.trends.values() if (r := _rate_change(trend, min_previous))]
+    reasons += [
+        s.describe() for s in (activity.after_hours, activity.weekend) if (s.rise or 0.0) >= SHARE_RISE
     ]
-    for share in ("after_hours_share", "weekend_share"):
-        now, before = features.get(share), features.get(f"{share}_previous")
-        if now is not None and before is not None and now - before >= SHARE_RISE:
-            reasons.append(f"{share} {before:.0%} -> {now:.0%}")
-    breadth, before = features["collaboration_breadth"], features["collaboration_breadth_previous"]
-    if before >= 3 and breadth <= (1 - NARROWING) * before:
-        reasons.append(f"collaboration breadth {before} -> {breadth}")
+    breadth = activity.collaboration
+    if (breadth.previous or 0.0) >= 3 and (breadth.drop or 0.0) >= NARROWING:
+        reasons.append(breadth.describe())
     return reasons
 
 
@@ -74,7 +75,8 @@ def request(
     priority: Priority,
     tag: str,
 ) -> AnalysisRequest:
-    """Content is the facts as JSON (features, never raw code); the id is stable per tag."""
+    """Content is the facts as JSON (features, never raw code); the id is stable per tag. A periodic
+    analysis of a developer is of the person as a whole: observed under their canonical id."""
     content = orjson.dumps(facts, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
     digest = hashlib.sha256(f"{subject}:{kind.value}:{tag}".encode()).hexdigest()[:32]
     return AnalysisRequest(
@@ -84,13 +86,12 @@ def request(
         request_id=digest,
         priority=priority,
         subject=subject,
+        observed_as=subject if kind in DEVELOPER_SUBJECTS else None,
     )
 
 
-def _rate_change(features: Mapping[str, Any], metric: str, min_previous: float) -> str | None:
-    now, before = features[f"{metric}_per_week_current"], features[f"{metric}_per_week_previous"]
-    if before < min_previous:
+def _rate_change(trend: Trend, min_previous: float) -> str | None:
+    change = trend.change
+    if change is None or (trend.previous or 0.0) < min_previous:
         return None
-    if now <= (1 - DROP) * before or now >= (1 + RISE) * before:
-        return f"{metric}/week {before:g} -> {now:g}"
-    return None
+    return trend.describe() if change <= -MATERIAL_DROP or change >= MATERIAL_RISE else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,12 +15,16 @@ class Entry:
 
 
 class CacheBackend(Protocol):
-    """One cache tier. `get`/`set` never raise for an outage: a tier that is down is a miss."""
+    """One cache tier. `get`/`get_many`/`set` never raise for an outage: a tier that is down is a miss."""
 
     @property
     def tier(self) -> str: ...
 
     async def get(self, key: str) -> Entry | None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[Entry | None]:
+        """`get` of each key, in order, in one round trip for all of them."""
+        ...
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 

@@ -35,7 +35,8 @@ def cache_key(
 
 def material(content: str, context: dict[str, Any]) -> bytes:
     """The request's part of the key: content and context in canonical JSON, as they appear inside
-    the key's list."""
+    the key's list. Made anew for every key, from the values as they are at that moment: a context
+    is a mutable dict, so neither its identity nor an earlier serialization stands for its value."""
     return canonical_json([content, context])[1:-1]
 
 
@@ -49,18 +50,3 @@ def keyed(analysis_type: AnalysisType, prompt_version: str, provider: str, model
 def _head(analysis_type: AnalysisType, prompt_version: str, provider: str, model: str) -> bytes:
     """The key's list up to the request's part: `["<type>","<version>","<provider>","<model>",`."""
     return canonical_json([str(analysis_type), prompt_version, provider, model])[:-1] + b","
-
-
-class LastMaterial:
-    """The material of the last request keyed, held with the very objects it was made of: the
-    analyses of one commit share their content and context objects (`consumers/routing.py`), so
-    the three keys serialize them once. A request with other objects is serialized anew."""
-
-    def __init__(self) -> None:
-        self._content, self._context = "", dict[str, Any]()
-        self._material = material(self._content, self._context)
-
-    def of(self, content: str, context: dict[str, Any]) -> bytes:
-        if content is not self._content or context is not self._context:
-            self._content, self._context, self._material = content, context, material(content, context)
-        return self._material

@@ -54,6 +54,26 @@ class LayeredCache:
                 return entry, tier.tier
         return None
 
+    async def hits(self, keys: Sequence[str]) -> list[tuple[Entry, str] | None]:
+        """What `get` would find for each key, with one `get_many` per tier for all of them (on the
+        keys the tiers before it missed); hits are promoted as `get` promotes them. Counted as
+        `peek` counts: a key found is counted as `get` counts it (a miss in each tier before the one
+        that held it, and the hit); a key no tier holds is not counted: the caller goes on to `get`
+        for it, which counts it."""
+        found: list[tuple[Entry, str] | None] = [None] * len(keys)
+        missing = list(range(len(keys)))
+        for depth, tier in enumerate(self._tiers):
+            if not missing:
+                break
+            entries = await tier.get_many([keys[i] for i in missing])
+            for i, entry in zip(missing, entries, strict=True):
+                if entry is not None:
+                    await self._promote(depth, keys[i], entry)
+                    self._count_hit(depth)
+                    found[i] = entry, tier.tier
+            missing = [i for i, entry in zip(missing, entries, strict=True) if entry is None]
+        return found
+
     def peek(self, key: str) -> Entry | None:
         """A hit in the in-process memory tier, found without awaiting; None otherwise (a miss here
         is not counted: the caller goes on to `get`, which counts it)."""
@@ -69,6 +89,11 @@ class LayeredCache:
     async def aclose(self) -> None:
         for tier in self._tiers:
             await tier.aclose()
+
+    def _count_hit(self, depth: int) -> None:
+        for tier in self._tiers[:depth]:
+            self._record(tier.tier, False)
+        self._record(self._tiers[depth].tier, True)
 
     async def _promote(self, depth: int, key: str, entry: Entry) -> None:
         for tier in self._tiers[:depth]:

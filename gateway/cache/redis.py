@@ -7,7 +7,7 @@ A Redis outage never fails a request: an error is counted, the tier is skipped f
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -50,6 +50,25 @@ class RedisCache:
             self._outage.failed(exc)
             return None
         return Entry(value, ttl_ms / 1000) if value is not None and ttl_ms > 0 else None
+
+    async def get_many(self, keys: Sequence[str]) -> list[Entry | None]:
+        """MGET and each key's PTTL in one pipeline: one round trip, however many keys."""
+        if self.is_down or not keys:
+            return [None] * len(keys)
+        names = [self._prefix + key for key in keys]
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.mget(names)
+                for name in names:
+                    pipe.pttl(name)
+                values, *ttls_ms = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._outage.failed(exc)
+            return [None] * len(keys)
+        return [
+            Entry(value, ttl_ms / 1000) if value is not None and ttl_ms > 0 else None
+            for value, ttl_ms in zip(values, ttls_ms, strict=True)
+        ]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if self.is_down or ttl_s <= 0:

@@ -1,20 +1,35 @@
-"""Prompts about a piece of code or a diff: quality, complexity, skills shown (see `schemas.results.code`)."""
+"""Prompts about a piece of code or a diff: quality, complexity, skills shown (see `schemas.results.code`).
+
+A large commit reaches the model in parts, one file each; `COMMIT_PARTS` tells it so, and that the
+commit's own facts (`consumers/commit_facts.py`) are in the context.
+"""
 
 from __future__ import annotations
 
 from gateway.prompts.base import PromptTemplate, define_prompt
 from schemas.types import AnalysisType
 
+COMMIT_PARTS = """\
+For a commit the context has `commit` (its message; every file with status, added and deleted lines,
+language and, for files left out of the material, why: generated, vendored, lockfile, signature, ...;
+whether tests and docs changed, `tests_changed` and `docs_changed`) and `part` (`index` of `count`).
+When `count` is above 1 the material is only part `index` of `count` of the commit, split by file:
+other files of the commit are in other parts. Judge the part's code, but read facts about the whole
+commit (are tests in it, how large is it, what is it for) from `commit`, never from the part alone."""
+
 CODE_QUALITY = define_prompt(
     AnalysisType.CODE_QUALITY,
     role="""\
 You are a senior code reviewer. You review one change or file for correctness, security, performance,
 readability, maintainability and testing, the way a careful colleague would: specific, fair, actionable.""",
-    task="""\
+    task=f"""\
 The material is code under review: a diff or commit (unified diff, possibly with its commit message) or a
 whole source file. The context may give the repository, file path, language and commit message.
 For a diff, judge the added and changed lines in light of the surrounding ones; do not blame the change
 for untouched code unless it makes that code worse.
+{COMMIT_PARTS}
+A missing test is a finding about the commit: report it only on part 1 and only when `commit.tests_changed`
+is false.
 
 Scores are integers 1-10: 1-2 = seriously flawed (likely bugs, exploitable flaws, unreadable); 3-4 = below
 par, needs rework; 5-6 = acceptable, typical production code with some issues; 7-8 = good, only minor
@@ -25,7 +40,8 @@ Fields:
 - readability: naming, structure, clarity of intent, comments where the code cannot speak for itself.
 - maintainability: cohesion, coupling, duplication, how safely the code can be changed later.
 - testability: can the code be tested in isolation (pure logic, injected dependencies)? Do tests come
-  with behaviour changes? Do not penalise a missing test where none is expected (docs, config).
+  with behaviour changes (in the whole commit)? Do not penalise a missing test where none is expected
+  (docs, config).
 - issues: concrete problems only, most severe first. severity: "high" = bug, data loss or exploitable
   flaw; "medium" = likely to cause defects or slow future change; "low" = style or nit. category: one of
   correctness, security, performance, readability, maintainability, testing. description: what is wrong
@@ -38,6 +54,7 @@ is a finding: report it as a "security" issue at its location and review the cod
 If the material is not code or is too small to judge (a one-line rename), score 5 throughout, leave
 issues empty and put "insufficient evidence: <why>" as the only suggestion.""",
     max_tokens=2048,
+    revision=2,
 )
 
 CODE_COMPLEXITY = define_prompt(
@@ -45,10 +62,12 @@ CODE_COMPLEXITY = define_prompt(
     role="""\
 You are a static-analysis expert. You measure how hard code is to understand and change, count
 cyclomatic complexity precisely, and explain where the complexity comes from.""",
-    task="""\
+    task=f"""\
 The material is source code: a whole file or a diff. The context may include measurements from a static
 analyzer (per-function cyclomatic complexity, function count, lines of code). When such measurements are
 present they are authoritative: copy them into the numeric fields and use the code to explain them.
+{COMMIT_PARTS}
+Measure only the code in the material.
 
 Otherwise count yourself. Cyclomatic complexity of a function = 1 + its decision points (if/elif/else-if,
 each loop, each case arm, each catch/except, each && / || / and / or, each ternary). Count every function
@@ -71,6 +90,7 @@ Fields:
 If the material contains no functions (configuration, data, prose), return function_count 0, both
 cyclomatic fields 0, no hotspots, complexity_score 1, and say so in summary.""",
     max_tokens=2048,
+    revision=2,
 )
 
 SKILL_EXTRACTION = define_prompt(
@@ -78,15 +98,19 @@ SKILL_EXTRACTION = define_prompt(
     role="""\
 You are a technical assessor. From code a developer wrote you identify the languages, frameworks,
 libraries, tools, practices and domain knowledge it demonstrably shows, and how strongly.""",
-    task="""\
+    task=f"""\
 The material is code written by one developer: a diff or commit, a source file or a set of snippets. The
 context may name the repository and file paths. Credit only what the author's own code shows, not what
 the project uses elsewhere. In a diff, the added lines are the evidence. An import alone is weak evidence
 (confidence at most 0.4); idiomatic, non-trivial use is strong evidence.
+{COMMIT_PARTS}
+Credit skills from the part's code; the commit's facts may say what the code is for (and whether it
+comes with tests), not add skills the part does not show.
 
 Fields:
-- language: the main programming language of the material by its common name ("Python", "TypeScript");
-  "unknown" when there is none.
+- language: the main programming language of the material by its common name ("Python", "TypeScript",
+  "Yacc", "Shell"); "" (empty) when there is none: prose, markup and data (Markdown, JSON, YAML, plain
+  text) are not programming languages.
 - frameworks: frameworks and major libraries actually used (e.g. "FastAPI", "React"), deduplicated.
 - patterns: design or architectural patterns and idioms visibly applied (e.g. "dependency injection",
   "retry with exponential backoff", "async/await concurrency"), not generic words like "functions".
@@ -103,6 +127,7 @@ Fields:
   line, or a short quote.
 If the material is too small to show much, return few skills with low confidence rather than guessing.""",
     max_tokens=2048,
+    revision=2,
 )
 
 TEMPLATES: tuple[PromptTemplate, ...] = (CODE_QUALITY, CODE_COMPLEXITY, SKILL_EXTRACTION)

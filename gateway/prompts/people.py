@@ -28,11 +28,17 @@ Fields:
   repositories, pull requests, commits or figures that show it.
 - seniority_estimate: "junior", "mid", "senior", "staff" or "principal", judged from the scope and
   difficulty of the work, design ownership, and review and mentoring contributions, never from tenure or
-  volume alone. With thin evidence choose "mid" and begin summary with "insufficient evidence:".
+  volume alone. Weigh the evidence the figures give: tenure (`history_days`, first to latest activity),
+  volume of code per programming language, reviews given where the source observes them (`unobserved`
+  names what it does not). The number of languages or file types touched is no evidence of seniority,
+  and markup, data and prose formats (Markdown, JSON, YAML, text) are not languages. A contributor of a
+  few weeks is not senior. With thin evidence choose "mid" and begin summary with "insufficient
+  evidence:".
 - strengths: specific and evidence-backed (e.g. "writes thorough migration plans in PR descriptions").
 - growth_areas: constructive and tied to an observable gap (e.g. "changes to the billing module rarely
   include tests"), never personality judgments.""",
     max_tokens=2048,
+    revision=2,
 )
 
 SOFT_SKILLS = define_prompt(

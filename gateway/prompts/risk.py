@@ -33,6 +33,20 @@ _RISK_SCALE = """\
   down 60% against own baseline"). weight: 0.0-1.0, its share of the assessment (weights sum to about 1).
   evidence: the features, figures and periods that show it."""
 
+_BASELINE = """\
+Judge change against the developer's own baseline: the current window against the same figure over
+the days before it (`*_baseline` features over `baseline_days`, else the `*_previous` window). A steady
+pattern, however unusual (always in the evenings, always at weekends), is not a risk; only a sustained
+change from it is. A change within the noise of a few events is no change. Every factor cites the
+change with its numbers (e.g. "after-hours share 0.62 vs own baseline 0.20 over 28 days"). "critical"
+needs strong, sustained changes in at least two features.
+
+What the source cannot observe is unknown, neither risk nor reassurance: features named in the
+material's `unobserved` list (e.g. reviews and pull requests in a git-only history), or absent from it,
+get no factor and do not move risk_score either way.
+- unobserved: the features the assessment would use but the material does not observe (copy the
+  material's `unobserved` names, add any other missing feature); [] when nothing is missing."""
+
 _THIN_DATA = """\
 With fewer than about four periods of data or no baseline to compare with, keep risk_score at or below
 0.3 and add a factor "insufficient data" whose evidence says what is missing."""
@@ -55,10 +69,12 @@ noise.
 
 Fields:
 {_RISK_SCALE}
+{_BASELINE}
 - recommendations: two to four supportive, manager-facing actions (a career or interests conversation,
   checking workload and growth opportunities, recognition); never monitoring or punitive steps.
 {_THIN_DATA}""",
     max_tokens=1536,
+    revision=2,
 )
 
 BURNOUT_RISK = define_prompt(
@@ -80,12 +96,14 @@ persists or recurs. When the time zone or working hours are unknown, weigh after
 
 Fields:
 {_RISK_SCALE}
+{_BASELINE}
 - warning_signs: observable patterns a manager could notice, in plain words with figures (e.g. "active
   on 19 of the last 21 days").
 - recommendations: two to four supportive, workload-focused actions (rebalance on-call, protect focus
   time, encourage time off, check in); never monitoring or punitive steps.
 {_THIN_DATA}""",
     max_tokens=1536,
+    revision=2,
 )
 
 PERFORMANCE_TRAJECTORY = define_prompt(
@@ -114,8 +132,10 @@ Fields:
 - recommendations: two to four supportive actions (unblock reviews, pair on unfamiliar areas, clarify
   priorities, recognise improvements); never punitive steps.
 - confidence: 0.0-1.0: below 0.3 with fewer than about four periods or missing figures, about 0.5 for a
-  clear but short history, 0.8 or more only for long, consistent data.""",
+  clear but short history, 0.8 or more only for long, consistent data.
+{_BASELINE}""",
     max_tokens=1536,
+    revision=2,
 )
 
 TEMPLATES: tuple[PromptTemplate, ...] = (ATTRITION_RISK, BURNOUT_RISK, PERFORMANCE_TRAJECTORY)

@@ -1,8 +1,8 @@
 """JSON over an injectable `httpx.AsyncClient`, with failures translated once.
 
 The default client is `httpx_aiohttp.HttpxAiohttpClient`: the httpx API over aiohttp's transport.
-At 64 calls in flight httpx's own connection pool spends most of the CPU scanning its connections
-(measured: ~330 requests/s against ~2,600 with the aiohttp transport on the same server).
+At 64 calls in flight httpx's own connection pool spends most of the CPU scanning its connections;
+the aiohttp transport does not (docs/decisions.md; figures in bench/README.md).
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ from gateway.config import ProviderConfig
 from gateway.providers.base import ProviderCall, ProviderReply, token_count
 from gateway.providers.http import HttpJsonProvider, answers, post_json
 
+DEFAULT_BASE_URL = "http://localhost:11434"
+"""Where Ollama listens by default (OLLAMA_BASE_URL's default)."""
+
 
 class OllamaProvider(HttpJsonProvider):
     def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, "http://localhost:11434", http_client)
+        super().__init__(config, DEFAULT_BASE_URL, http_client)
 
     async def is_available(self) -> bool:
         return await answers(self._client, f"{self._base}/api/tags", {})

@@ -13,10 +13,13 @@ from gateway.providers.base import ProviderCall, ProviderReply, token_count
 from gateway.providers.http import HttpJsonProvider, answers, post_json
 from gateway.providers.ratelimit_headers import openai_hint
 
+DEFAULT_BASE_URL = "http://localhost:8080/v1"
+"""llama.cpp server's default address (OPENAI_BASE_URL's default)."""
+
 
 class OpenAIProvider(HttpJsonProvider):
     def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, "http://localhost:8080/v1", http_client)
+        super().__init__(config, DEFAULT_BASE_URL, http_client)
         self._headers = {"authorization": f"Bearer {config.api_key}"} if config.api_key else {}
 
     async def is_available(self) -> bool:

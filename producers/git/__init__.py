@@ -9,7 +9,7 @@ time, and a file's patch is kept only up to `GitRange.max_patch_bytes`.
 
 The `git` CLI rather than a library: GitPython runs the same CLI underneath, dulwich computes diffs in
 pure Python, and pygit2 would add a native dependency for what one streaming `git log` already gives
-(rename and copy detection, numstat-exact counts) at ~3,900 commits/s with flat memory.
+(rename and copy detection, numstat-exact counts), with flat memory whatever the history.
 """
 
 from producers.git.command import GitError

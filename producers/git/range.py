@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPOSITORY_NAME = re.compile(r"^[^/\s]+/[^/\s]+$")
+MAX_PATCH_BYTES = 256 * 1024
+"""A file's patch kept up to this (BACKFILL_MAX_PATCH_BYTES's default): larger ones go out without it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class GitRange:
     until: datetime | None = None
     branch: str | None = None
     repo_name: str | None = None
-    max_patch_bytes: int = 256 * 1024
+    max_patch_bytes: int = MAX_PATCH_BYTES
 
     def __post_init__(self) -> None:
         if self.repo_name is not None and not REPOSITORY_NAME.match(self.repo_name):

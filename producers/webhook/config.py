@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from consumers.config import ProcessorConfig
 from producers.kafka import ProducerConfig
 
 GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024
 """GitHub caps webhook payloads at 25 MB."""
 RECORD_OVERHEAD_BYTES = 1024 * 1024
 """Room for key, headers and batch framing above the largest body, in the producer's request size."""
+_PROCESSOR = ProcessorConfig()
+"""The receiver writes the processor's input topics, within its record size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +36,10 @@ class WebhookConfig:
     secret: str = field(default="", repr=False)
     insecure_no_signature: bool = False
     """Accept unsigned deliveries when no secret is set: local development only."""
-    activity_topic: str = "github.activity"
-    code_changes_topic: str = "code.changes"
+    activity_topic: str = _PROCESSOR.topics.activity
+    code_changes_topic: str = _PROCESSOR.topics.code_changes
     max_body_bytes: int = GITHUB_MAX_BODY_BYTES
-    max_event_bytes: int = 1_000_000
+    max_event_bytes: int = _PROCESSOR.max_event_bytes
     """A code change over this (the processor's MAX_EVENT_BYTES) loses its largest patches until it fits;
     one still over it without any patch is not published (`commits_skipped{reason="too_large"}`)."""
     dedupe_ttl_s: float = 3 * 24 * 3600

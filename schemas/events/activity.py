@@ -1,4 +1,4 @@
-"""`ActivityEvent`: one shape for GitHub webhooks and Events API / GH Archive records."""
+"""`ActivityEvent`: one shape for GitHub webhooks and Events API / GH Archive records of every era."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from schemas.events.errors import MalformedEvent
 from schemas.events.extract import details, webhook_time
 from schemas.events.fields import integer, obj, text, when
 from schemas.events.names import from_events_api, from_header
+from schemas.events.normalize import normalize
 
 Shape = Literal["webhook", "events_api"]
 
@@ -82,7 +83,9 @@ def _from_webhook(data: JsonObject, event_type: str, delivery: str | None) -> Ac
 
 
 def _from_events_api(data: JsonObject, delivery: str | None) -> ActivityEvent:
-    type_name, payload = data.get("type"), data.get("payload")
+    """Older shapes are read through `normalize`; the id digest is of the record as it came."""
+    record = normalize(data)
+    type_name, payload = record.get("type"), record.get("payload")
     if not isinstance(type_name, str) or not type_name:
         raise MalformedEvent("events api record without a 'type' name")
     if not isinstance(payload, dict):
@@ -91,9 +94,9 @@ def _from_events_api(data: JsonObject, delivery: str | None) -> ActivityEvent:
     fields = {
         "event_id": _record_id(data) or (delivery or "").strip() or canonical_digest(data),
         "event_type": event_type,
-        "actor": _actor(obj(data, "actor")),
-        "repository": text(obj(data, "repo"), "name"),
-        "occurred_at": when(data.get("created_at")) or webhook_time(event_type, payload),
+        "actor": _actor(obj(record, "actor")),
+        "repository": text(obj(record, "repo"), "name"),
+        "occurred_at": when(record.get("created_at")) or webhook_time(event_type, payload),
         "shape": "events_api",
     }
     return _event(fields, payload)

@@ -21,6 +21,10 @@ class GitIdentity(BaseModel):
     name: str
     email: str
     login: str | None = Field(default=None, description="GitHub login when the email maps to an account.")
+    observed_email: str | None = Field(
+        default=None,
+        description="The address written in the commit, when the repository's .mailmap maps it to `email`.",
+    )
 
 
 class FileChange(BaseModel):
@@ -72,7 +76,7 @@ class CodeChangeEvent(BaseModel):
 
 def parse_code_change(value: bytes) -> CodeChangeEvent:
     try:
-        return CodeChangeEvent.model_validate_json(value)  # one pass: 4.3 µs against 5.4
+        return CodeChangeEvent.model_validate_json(value)  # one pass, no Python dict in between
     except ValidationError:
         pass  # malformed: said the same way as for every event, JSON first, then the shape
     data = load_object(value)

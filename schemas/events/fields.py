@@ -11,6 +11,8 @@ from schemas.events.decode import JsonObject
 from schemas.events.errors import MalformedEvent
 
 EMPTY: JsonObject = MappingProxyType({})
+TIMELINE_TIME = "%Y/%m/%d %H:%M:%S %z"
+"""The Timeline's dates of 2011: `2011/01/18 11:42:14 -0800`."""
 
 
 def obj(data: JsonObject, key: str) -> JsonObject:
@@ -63,16 +65,24 @@ def objects(data: JsonObject, key: str) -> tuple[JsonObject, ...]:
 
 
 def when(value: Any) -> datetime | None:
-    """An aware datetime from ISO 8601 text (offset kept; naive read as UTC) or epoch seconds."""
+    """An aware datetime from ISO 8601 text (offset kept; naive read as UTC), the Timeline's
+    `2011/01/18 11:42:14 -0800`, or epoch seconds."""
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, UTC)
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+        parsed = _from_text(value) if isinstance(value, str) else None
     except (ValueError, OverflowError, OSError):
         return None
     if parsed is None or parsed.tzinfo:
         return parsed
     return parsed.replace(tzinfo=UTC)
+
+
+def _from_text(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.strptime(value, TIMELINE_TIME)
 
 
 def _json_kind(value: Any) -> str:

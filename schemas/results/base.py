@@ -1,7 +1,9 @@
 """Building blocks shared by the result models.
 
 Every result model forbids extra keys and has every field required: the JSON Schema goes to the
-providers' structured-output features, which need closed objects with all properties listed.
+providers' structured-output features, which need closed objects with all properties listed. A field
+added later may carry a default, so that records made before it still validate; the schema (taken
+in serialization mode) lists it as required all the same, so providers always fill it.
 """
 
 from typing import Annotated, Literal
@@ -15,7 +17,12 @@ Severity = Literal["low", "medium", "high"]
 
 
 class ResultModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_mode_override="serialization",
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 class RiskFactor(ResultModel):

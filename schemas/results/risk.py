@@ -6,12 +6,18 @@ from pydantic import Field
 
 from schemas.results.base import ResultModel, RiskFactor, RiskLevel, Unit
 
+UNOBSERVED = (
+    "Features the source could not observe for this developer (e.g. reviews in a git-only history): "
+    "left out of the assessment, neither risk nor reassurance. Absent in results made before it existed."
+)
+
 
 class AttritionRiskResult(ResultModel):
     risk_score: Unit
     risk_level: RiskLevel
     factors: list[RiskFactor]
     recommendations: list[str]
+    unobserved: list[str] = Field(default_factory=list, description=UNOBSERVED)
 
 
 class BurnoutRiskResult(ResultModel):
@@ -20,6 +26,7 @@ class BurnoutRiskResult(ResultModel):
     factors: list[RiskFactor]
     warning_signs: list[str]
     recommendations: list[str]
+    unobserved: list[str] = Field(default_factory=list, description=UNOBSERVED)
 
 
 class PerformanceTrajectoryResult(ResultModel):
@@ -29,3 +36,4 @@ class PerformanceTrajectoryResult(ResultModel):
     factors: list[RiskFactor]
     recommendations: list[str]
     confidence: Unit
+    unobserved: list[str] = Field(default_factory=list, description=UNOBSERVED)

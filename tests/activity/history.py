@@ -10,7 +10,8 @@ import orjson
 
 BERLIN = timezone(timedelta(hours=1))
 START = datetime(2026, 6, 1, tzinfo=BERLIN)  # a Monday
-"""With 28-day windows, the final features compare weeks 5-8 (current) with weeks 1-4 (previous)."""
+"""With 28-day windows, the final features of a 13-week history compare weeks 9-12 (current) with
+weeks 5-8 (previous), and with the developer's own baseline: weeks 0-8 (62 days)."""
 
 
 def commit(login: str, at: datetime, repository: str = "octo/app", n: int = 0) -> bytes:
@@ -50,12 +51,12 @@ def weeks(
 
 
 def declining(login: str = "dora") -> list[bytes]:
-    """10 weekday commits a week for five weeks, then 3 a week with 2 of them on Saturdays (-70%)."""
-    return [*weeks(login, 0, 5, per_week=10), *weeks(login, 5, 9, per_week=3, weekend=2)]
+    """10 weekday commits a week for nine weeks, then 3 a week with 2 of them on Saturdays (-70%)."""
+    return [*weeks(login, 0, 9, per_week=10), *weeks(login, 9, 13, per_week=3, weekend=2)]
 
 
 def steady(login: str = "stan") -> list[bytes]:
-    return list(weeks(login, 0, 9, per_week=10))
+    return list(weeks(login, 0, 13, per_week=10))
 
 
 def by_time(*histories: list[bytes]) -> list[bytes]:

@@ -19,6 +19,8 @@ from consumers.activity.store.base import StateStore
 from consumers.activity.store.memory import MemoryStateStore
 from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import PREDICTIVE, ActivityTracker, NoActivity
+from consumers.identity.resolver import IdentityResolver
+from consumers.identity.store.memory import MemoryIdentityStore
 from schemas.events import ActivityEvent, parse_activity, parse_code_change
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
@@ -96,7 +98,8 @@ async def test_the_features_of_the_scripted_history(store: StateStore) -> None:
     assert stan["commits_per_week_current"] == stan["commits_per_week_previous"] == 10.0
     assert stan["weekend_share"] == 0.0
     assert stan["longest_streak_days"] == 5  # weekdays only: Monday to Friday
-    assert stan["collaboration_breadth"] == 1  # one repository, no co-authors
+    assert stan["collaboration_breadth"] is None  # commits alone cannot show it: unknown, not 1
+    assert "collaboration_breadth" in stan["unobserved"]
 
 
 async def test_replaying_the_same_events_counts_nothing_twice(store: StateStore) -> None:
@@ -138,7 +141,8 @@ async def test_an_interval_of_a_week_asks_weekly(store: StateStore) -> None:
 
 
 async def test_pseudonyms_replace_every_identity_in_requests(store: StateStore) -> None:
-    t = tracker(store, key="k" * 32)
+    linked = MemoryIdentityStore(CONFIG.state_ttl_s)
+    t = tracker(store, key="k" * 32, identities=IdentityResolver(linked, pseudonyms=Pseudonyms("k" * 32)))
     event = parse_code_change(commit("dora", START))
     routed = [
         AnalysisRequest(
@@ -156,8 +160,8 @@ async def test_pseudonyms_replace_every_identity_in_requests(store: StateStore) 
     assert all("dora" not in r.model_dump_json().lower() for r in triggered)
     assert await store.load(f"dev:{pseudonym}") is not None  # the state is keyed by pseudonym
     assert await store.load("dev:dora") is None
-    keys = await documents(store)
-    assert f"alias:{Pseudonyms('k' * 32).of('dora@example.com')}" in keys  # the alias key is hashed too
+    keys = [*await documents(store), *linked._root]
+    assert f"email:{Pseudonyms('k' * 32).of('dora@example.com')}" in keys  # the identity store's too
     assert not any("dora" in k or "example.com" in k for k in keys)
 
 
@@ -170,6 +174,23 @@ async def test_an_email_only_commit_joins_its_login_once_seen_together(store: St
     doc = await store.load("dev:dora")
     assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) == 2
     assert await store.load("dev:dora@example.com") is None
+
+
+async def test_a_link_that_arrives_later_joins_both_developers_state(store: StateStore) -> None:
+    t = tracker(store)
+    unlinked = []
+    for n, at in enumerate((START, START + timedelta(days=1))):
+        event = parse_code_change(commit("dora", at, n=n))
+        unlinked.append(event.model_copy(update={"author": event.author.model_copy(update={"login": None})}))
+    for event in unlinked:
+        await t.on_event(event, [], "live")
+    await feed(t, [commit("dora", START + timedelta(days=2), n=2)])  # login and address together
+    doc, old = await store.load("dev:dora"), await store.load("dev:dora@example.com")
+    assert doc is not None and sum(day.get("commit", 0) for day in doc["days"].values()) == 3
+    assert doc["first"] == START.isoformat()
+    assert old == {"merged_into": "dora"}
+    team = await store.load("repo:octo/app")
+    assert team is not None and features.commits_per_developer(team) == {"dora": 3}
 
 
 def review(

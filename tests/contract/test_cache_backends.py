@@ -99,6 +99,37 @@ class CacheBackendContract:
     async def test_tier_name(self, backend: CacheBackend) -> None:
         assert backend.tier == self.expected_tier
 
+    async def test_get_many_answers_each_key_in_order(self, backend: CacheBackend) -> None:
+        await backend.set("a", b"alpha", 30)
+        await backend.set("b", NON_UTF8, 100)
+        found = await backend.get_many(["b", "never-set", "a", "b"])
+        assert [entry.value if entry else None for entry in found] == [NON_UTF8, None, b"alpha", NON_UTF8]
+        b_entry, _, a_entry, _ = found
+        assert a_entry is not None and 29.5 < a_entry.ttl_s <= 30
+        assert b_entry is not None and 99.5 < b_entry.ttl_s <= 100
+        assert all(isinstance(entry.value, bytes) for entry in found if entry is not None)
+
+    async def test_get_many_of_no_keys_is_empty(self, backend: CacheBackend) -> None:
+        assert await backend.get_many([]) == []
+
+    async def test_get_many_agrees_with_get(self, backend: CacheBackend) -> None:
+        """Expired, never set, overwritten, empty and large values: the same answers as `get`."""
+        await backend.set("short", b"v", 0.3)
+        await backend.set("long", b"first", 30)
+        await backend.set("long", b"second", 60)
+        await backend.set("empty", b"", 30)
+        await backend.set("big", MEGABYTE, 30)
+        await asyncio.sleep(0.45)
+        keys = ["short", "long", "empty", "big", "never-set"]
+        many = await backend.get_many(keys)
+        one_by_one = [await backend.get(key) for key in keys]
+        assert [e.value if e else None for e in many] == [e.value if e else None for e in one_by_one]
+        assert [e.value if e else None for e in many] == [None, b"second", b"", MEGABYTE, None]
+        for entry, again in zip(many, one_by_one, strict=True):
+            assert (entry is None) == (again is None)
+            if entry is not None and again is not None:
+                assert abs(entry.ttl_s - again.ttl_s) < 0.5
+
 
 class TestMemoryCache(CacheBackendContract):
     expected_tier = "memory"

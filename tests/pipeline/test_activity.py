@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -65,6 +65,12 @@ class Recording:
     def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> AnalysisResult[Any] | None:
         self.requests.append(request)
         return self.gateway.cached(request, source)
+
+    async def find_cached(
+        self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | None]:
+        self.requests += requests
+        return await self.gateway.find_cached(requests, source)
 
     def cooling_down_for(self, priority: Priority = "live") -> float:
         return self.gateway.cooling_down_for(priority)

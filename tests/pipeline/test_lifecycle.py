@@ -24,7 +24,7 @@ from schemas.events import parse_code_change
 from schemas.request import AnalysisRequest
 from tests.conftest import free_port
 from tests.pipeline.harness import commit_event
-from tests.plugins.kafka import KafkaBroker, consume_all, produce
+from tests.plugins.kafka import KafkaBroker, consume_all, produce, topic_environment
 
 pytestmark = pytest.mark.slow
 PASS_THROUGH = ("PATH", "HOME", "LANG")
@@ -71,12 +71,7 @@ def environment(
             "KAFKA_GROUP_ID": group,
             "KAFKA_SESSION_TIMEOUT_MS": "2000",
             "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-            "TOPIC_GITHUB_ACTIVITY": topics.activity,
-            "TOPIC_CODE_CHANGES": topics.code_changes,
-            "TOPIC_ANALYSIS_REQUESTS": topics.requests,
-            "TOPIC_ANALYSIS_RESULTS": topics.results,
-            "TOPIC_ANALYSIS_RETRY": topics.retry,
-            "TOPIC_ANALYSIS_DLQ": topics.dlq,
+            **topic_environment(topics),
             "ANTHROPIC_BASE_URL": sim.base_url,
             "ANTHROPIC_API_KEY": "sk-test",
             "CLAUDE_RPM": "0",  # the default 50/min would (correctly) throttle these runs

@@ -83,6 +83,9 @@ async def test_a_record_larger_than_a_batch_goes_alone(
 async def test_a_delivery_fails_when_the_producer_is_closed(kafka: KafkaBroker, topics: Topics) -> None:
     producer = acked_producer(kafka.bootstrap_servers)
     await producer.start()
+    # As the processor's Publisher does at start: a closed aiokafka producer waits forever for the metadata
+    # of a topic it never learned (its bootstrap asks for no topic: Kafka then names none, Tansu all).
+    await producer.partitions_for(topics.results)
     await producer.stop()
     delivery = Outbox(producer).put(TopicPartition(topics.results, 0), None, b"too late")
     with pytest.raises(ProducerClosed):

@@ -25,7 +25,7 @@ from consumers.replay import lookup_holds, plan_replay
 from consumers.topics import admin_client
 from tests.conftest import REDIS_TEST_URL
 from tests.pipeline.harness import acked_producer, commit_event, processor_config, running
-from tests.plugins.kafka import KafkaBroker, consume_all
+from tests.plugins.kafka import KafkaBroker, consume_all, topic_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 PROJECT = Path(__file__).resolve().parents[2]
@@ -37,14 +37,7 @@ def settings_env(kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle) -> di
     """The same settings for the live run (in this process) and the replay (a CLI process)."""
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "TOPIC_GITHUB_ACTIVITY": topics.activity,
-        "TOPIC_CODE_CHANGES": topics.code_changes,
-        "TOPIC_ANALYSIS_REQUESTS": topics.requests,
-        "TOPIC_ANALYSIS_RESULTS": topics.results,
-        "TOPIC_ANALYSIS_RETRY": topics.retry,
-        "TOPIC_ANALYSIS_DLQ": topics.dlq,
-        "TOPIC_GITHUB_ACTIVITY_BACKFILL": topics.backfill_activity,
-        "TOPIC_CODE_CHANGES_BACKFILL": topics.backfill_code_changes,
+        **topic_environment(topics),
         "LLM_PROVIDER": "claude",
         "ANTHROPIC_API_KEY": "sk-ant-test",
         "ANTHROPIC_BASE_URL": sim.base_url,

@@ -3,13 +3,15 @@
 Register with `-p tests.plugins.kafka`. The broker (fixture `kafka`) is, in this order:
 
 - external: `KAFKA_BOOTSTRAP_SERVERS` is set (assumed to be real Apache Kafka);
-- testcontainers: a Docker engine answers `docker info` and `testcontainers` is importable (a KRaft
-  Kafka container; image from `KAFKA_TEST_IMAGE`, default Confluent's cp-kafka, which is what
-  `testcontainers.kafka.KafkaContainer` knows how to configure);
+- kafka: Apache Kafka 4.1.1 itself, started by `aexy_dev.broker.kafka.ApacheKafka` (jars from Maven
+  Central, fetched once), when Java and Maven (or already fetched jars) are present;
+- testcontainers: a Docker engine answers `docker info` and `testcontainers` is importable;
 - tansu: the embedded, memory-only broker (`aexy_dev.broker.tansu.EmbeddedBroker`).
 
-`KAFKA_TEST_BACKEND=tansu|testcontainers` forces one of the last two. Tests that need what Tansu lacks
-(transactions, idempotent producer, time lookups, reliable end offsets) are marked `needs_real_kafka`.
+`AEXY_TEST_BROKER=kafka|testcontainers|tansu` asks for one of the last three: a missing one is then an
+error, not a fallback (CI sets `kafka`); `AEXY_TEST_KAFKA_VERSION` picks another Kafka version. Tests that
+need what Tansu lacks (transactions, idempotent producer, time lookups, reliable end offsets) are marked
+`needs_real_kafka` and skipped on Tansu only.
 """
 
 from __future__ import annotations
@@ -30,14 +32,17 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from aexy_dev.broker.kafka import DEFAULT_VERSION, ApacheKafka, KafkaUnavailableError, cache_root, java
 from aexy_dev.broker.tansu import EmbeddedBroker
 from consumers.config import Topics
 from consumers.topics import admin_client, ensure_topics
 
-Backend = Literal["external", "testcontainers", "tansu"]
+Backend = Literal["external", "kafka", "testcontainers", "tansu"]
+CHOOSABLE: tuple[Backend, ...] = ("kafka", "testcontainers", "tansu")
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"
-BACKEND_ENV = "KAFKA_TEST_BACKEND"
+BACKEND_ENV = "AEXY_TEST_BROKER"
+VERSION_ENV = "AEXY_TEST_KAFKA_VERSION"
 IMAGE_ENV = "KAFKA_TEST_IMAGE"
 DEFAULT_IMAGE = "confluentinc/cp-kafka:7.6.0"
 DOCKER_PROBE_TIMEOUT_S = 5.0
@@ -68,11 +73,27 @@ def choose_backend() -> Backend:
     if os.environ.get(BOOTSTRAP_ENV):
         return "external"
     forced = os.environ.get(BACKEND_ENV, "")
-    if forced in ("tansu", "testcontainers"):
-        return forced  # type: ignore[return-value]
+    for backend in CHOOSABLE:
+        if forced == backend:
+            return backend
     if forced:
-        raise pytest.UsageError(f"{BACKEND_ENV} must be tansu or testcontainers, not {forced!r}")
+        raise pytest.UsageError(f"{BACKEND_ENV} must be one of {', '.join(CHOOSABLE)}, not {forced!r}")
+    if _kafka_runnable():
+        return "kafka"
     return "testcontainers" if _testcontainers_importable() and _docker_answers() else "tansu"
+
+
+def _kafka_runnable() -> bool:
+    """Java, and Maven or the jars already fetched: what `ApacheKafka` needs."""
+    try:
+        java()
+    except KafkaUnavailableError:
+        return False
+    return shutil.which("mvn") is not None or (cache_root() / _kafka_version()).is_dir()
+
+
+def _kafka_version() -> str:
+    return os.environ.get(VERSION_ENV) or DEFAULT_VERSION
 
 
 def _docker_answers() -> bool:
@@ -111,8 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("needs_real_kafka") and _backend(item.config) == "tansu":
         pytest.skip(
-            "needs real Apache Kafka, not the embedded Tansu broker: set KAFKA_BOOTSTRAP_SERVERS, "
-            "or run a Docker engine with `testcontainers` installed"
+            "needs real Apache Kafka, not the embedded Tansu broker: install Java and Maven (the suite then "
+            "starts Apache Kafka itself), or set KAFKA_BOOTSTRAP_SERVERS"
         )
 
 
@@ -122,6 +143,9 @@ def kafka(pytestconfig: pytest.Config) -> Iterator[KafkaBroker]:
     backend = _backend(pytestconfig)
     if backend == "external":
         yield KafkaBroker(os.environ[BOOTSTRAP_ENV], "external", True, True)
+    elif backend == "kafka":
+        with ApacheKafka(version=_kafka_version()) as broker:
+            yield KafkaBroker(broker.bootstrap_servers, "kafka", True, True)
     elif backend == "testcontainers":
         with _kafka_container() as bootstrap_servers:
             yield KafkaBroker(bootstrap_servers, "testcontainers", True, True)
@@ -148,6 +172,20 @@ async def topics(kafka: KafkaBroker) -> AsyncIterator[Topics]:
     await ensure_topics(kafka.bootstrap_servers, fresh)
     yield fresh
     await delete_topics(kafka.bootstrap_servers, fresh.all)
+
+
+def topic_environment(topics: Topics) -> dict[str, str]:
+    """The settings that point a CLI process at these topics (all eight: real Kafka creates none itself)."""
+    return {
+        "TOPIC_GITHUB_ACTIVITY": topics.activity,
+        "TOPIC_CODE_CHANGES": topics.code_changes,
+        "TOPIC_ANALYSIS_REQUESTS": topics.requests,
+        "TOPIC_ANALYSIS_RESULTS": topics.results,
+        "TOPIC_ANALYSIS_RETRY": topics.retry,
+        "TOPIC_ANALYSIS_DLQ": topics.dlq,
+        "TOPIC_GITHUB_ACTIVITY_BACKFILL": topics.backfill_activity,
+        "TOPIC_CODE_CHANGES_BACKFILL": topics.backfill_code_changes,
+    }
 
 
 def unique_topics(partitions: int = 4) -> Topics:

@@ -1,4 +1,8 @@
-"""`aexy-stream broker [--port 9092]`: an embedded, in-memory Kafka-compatible broker in the foreground."""
+"""`aexy-stream broker [--engine tansu|kafka] [--port 9092]`: a local broker in the foreground.
+
+`tansu` (the default) starts at once and keeps everything in memory; `kafka` runs Apache Kafka itself
+(Java, jars fetched once with Maven), in a temporary log directory or a kept `--data-dir`.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from aexy_dev.broker.kafka import DEFAULT_VERSION, ApacheKafka
+from aexy_dev.broker.process import BrokerProcess
 from aexy_dev.broker.tansu import BrokerStartError, EmbeddedBroker
 from aexy_stream.cli.errors import fail
 
 DEFAULT_PORT = 9092
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if sys.platform != "win32" else ())
-"""Ctrl-C, a service manager's stop, the terminal closing: each stops Tansu (its own session gets none)."""
+"""Ctrl-C, a service manager's stop, the terminal closing: each stops the broker (in a session of its own)."""
 _WATCH_INTERVAL_S = 0.5
 
 
@@ -24,18 +30,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the `broker` subcommand; its handler is `args.handler(args) -> int`."""
     cmd = subparsers.add_parser(
         "broker",
-        help="run an embedded in-memory Kafka-compatible broker (Tansu) until Ctrl-C",
-        description="Run Tansu, a Kafka-compatible broker, on 127.0.0.1 in the foreground. It keeps "
-        "everything in memory: topics, messages, consumer groups and offsets are lost when it stops.",
+        help="run a local Kafka broker (Tansu in memory, or Apache Kafka) until Ctrl-C",
+        description="Run a Kafka broker on 127.0.0.1 in the foreground. --engine tansu (default): Tansu, "
+        "in memory, ready at once; topics, messages, groups and offsets are lost when it stops. "
+        "--engine kafka: Apache Kafka itself (needs Java 17+; its jars are fetched once with Maven).",
+    )
+    cmd.add_argument(
+        "--engine", choices=("tansu", "kafka"), default="tansu", help="which broker (default tansu)"
     )
     cmd.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port to listen on (0 = any free port)")
     cmd.add_argument("--log-file", type=Path, help="append the broker's log here (default: a temporary file)")
+    cmd.add_argument(
+        "--data-dir", type=Path, help="kafka only: keep topics and records in this folder across restarts"
+    )
+    cmd.add_argument(
+        "--kafka-version", default=DEFAULT_VERSION, help=f"kafka only (default {DEFAULT_VERSION})"
+    )
     cmd.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM/SIGHUP (exit 0); exit 1 if it cannot start or dies on its own."""
-    broker = EmbeddedBroker(args.port, log_path=args.log_file)
+    if args.data_dir is not None and args.engine != "kafka":
+        return fail("--data-dir needs --engine kafka (Tansu keeps everything in memory)", 2)
+    broker = _broker(args)
     stop = threading.Event()
     with _stopping_on_signals(stop):
         try:
@@ -49,14 +67,32 @@ def run(args: argparse.Namespace) -> int:
             broker.stop()
 
 
-def announcement(broker: EmbeddedBroker) -> str:
+def _broker(args: argparse.Namespace) -> BrokerProcess:
+    if args.engine == "kafka":
+        return ApacheKafka(
+            args.port, version=args.kafka_version, data_dir=args.data_dir, log_path=args.log_file
+        )
+    return EmbeddedBroker(args.port, log_path=args.log_file)
+
+
+def announcement(broker: BrokerProcess) -> str:
+    if isinstance(broker, ApacheKafka):
+        kept = (
+            f"data kept in {broker.data_dir}"
+            if broker.data_dir != broker.temporary_dir
+            else "a temporary log directory, removed when it stops (--data-dir keeps it)"
+        )
+        return (
+            f"Apache Kafka {broker.version} listening on {broker.bootstrap_servers}, pid {broker.pid}; "
+            f"{kept} (Ctrl-C or SIGTERM to stop)"
+        )
     return (
         f"Kafka-compatible broker (Tansu) listening on {broker.bootstrap_servers}; IN-MEMORY: all topics, "
         "messages, consumer groups and offsets are lost when it stops (Ctrl-C to stop)"
     )
 
 
-def _serve(broker: EmbeddedBroker, stop: threading.Event) -> int:
+def _serve(broker: BrokerProcess, stop: threading.Event) -> int:
     while not stop.wait(_WATCH_INTERVAL_S):
         if not broker.running:
             return fail(f"the broker exited unexpectedly; log tail:\n{broker.log_tail()}")

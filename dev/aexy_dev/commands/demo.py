@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,17 +28,17 @@ from aexy_dev.demo.feed import Commits, Feed, commit_records, example_names, exa
 from aexy_dev.demo.provider import Candidates, ProviderChoice, choose_provider
 from aexy_dev.demo.session import Outcome, Session
 from aexy_dev.demo.view import view_for
-from aexy_stream.cli.command import quiet_kafka, with_settings
+from aexy_stream.cli.command import quiet_kafka, with_app
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.cli.support import positive, stop_on_signals
-from aexy_stream.compose import LLMGateway, build_activity, processor_config, topics
-from aexy_stream.settings import Settings
+from aexy_stream.compose import App
+from consumers.config import ProcessorConfig, Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
 from consumers.topics import ensure_topics
 from gateway.metrics import GatewayMetrics
 from producers.git import GitError
-from producers.kafka import ProducerConfig, PublishError
+from producers.kafka import PublishError
 from schemas.events import CodeChangeEvent
 
 DEFAULT_COMMITS = 200
@@ -46,7 +47,6 @@ DEMO_SESSION_TIMEOUT_MS = 2000
 DEMO_HEARTBEAT_MS = 300
 DEMO_SHUTDOWN_GRACE_S = 3.0
 DEMO_RETRY_BACKOFF_S = 2.0
-RECORD_OVERHEAD_BYTES = 64 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,43 +69,49 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.set_defaults(handler=run)
 
 
-@with_settings
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@with_app
+def run(args: argparse.Namespace, app: App) -> int:
     quiet_kafka()
     count = args.commits or (SHORT_COMMITS if args.short else DEFAULT_COMMITS)
     try:
-        return asyncio.run(demo(settings, args.repo, count, args.short))
+        return asyncio.run(demo(app, args.repo, count, args.short))
     except GitError as exc:
         return fail(str(exc), EXIT_USAGE)
     except (BrokerStartError, KafkaError, PublishError, OSError, LookupError, RuntimeError) as exc:
         return fail(f"demo failed: {type(exc).__name__}: {exc}")
 
 
-async def demo(settings: Settings, repo: Path | None, count: int, short: bool) -> int:
+async def demo(app: App, repo: Path | None, count: int, short: bool) -> int:
     stop = stop_on_signals()
     console = Console(highlight=False)
-    commits = await asyncio.to_thread(read_commits, repo, count, settings.backfill_max_patch_bytes)
-    choice = await _choose(settings)
-    feed = _feed(settings, commits.events, short)
-    for line in _intro(settings, choice, commits, feed):
+    commits = await asyncio.to_thread(read_commits, repo, count, app.max_patch_bytes)
+    choice = await _choose(app)
+    config = app.processor
+    feed = _feed(config, commits.events, short)
+    for line in _intro(app.redis_url, config.topics, choice, commits, feed):
         say(console, line)
     async with EmbeddedBroker() as broker:
         pid = broker.pid
         say(console, _broker_line(broker))
-        outcome = await _run(_demo_settings(settings, choice, broker.bootstrap_servers), feed, console, stop)
+        on_broker = app.with_provider(choice.name, choice.fallbacks)
+        outcome = await _run(on_broker, broker.bootstrap_servers, feed, console, stop)
     say(console, outcome.summary.line(len(feed.records), outcome.seconds, outcome.interrupted))
     say(console, f"broker stopped (pid {pid} exited)")
     return 0
 
 
-async def _run(settings: Settings, feed: Feed, console: Console, stop: asyncio.Event) -> Outcome:
-    await ensure_topics(settings.kafka_bootstrap_servers, topics(settings))
+async def _run(
+    app: App, bootstrap_servers: str, feed: Feed, console: Console, stop: asyncio.Event
+) -> Outcome:
+    config = _demo_config(app.processor, bootstrap_servers)
+    await ensure_topics(bootstrap_servers, config.topics)
     registry = CollectorRegistry()
-    gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(registry))
+    gateway = app.gateway(metrics=GatewayMetrics(registry))
     metrics = ProcessorMetrics(registry)
-    activity = build_activity(settings, gateway.redis, metrics.activity_errors.inc)
-    processor = Processor(processor_config(settings), gateway, metrics, activity=activity)
-    session = Session(processor, registry, topics(settings), _producer_config(settings))
+    activity = app.activity(gateway.redis, metrics.activity_errors.inc)
+    processor = Processor(config, gateway, metrics, activity=activity)
+    producer = app.producer("aexy-stream-demo", linger_ms=5, bootstrap_servers=bootstrap_servers)
+    session = Session(processor, registry, config.topics, producer)
     try:
         with view_for(console) as view:
             return await session.run(feed, view, stop)
@@ -113,19 +119,18 @@ async def _run(settings: Settings, feed: Feed, console: Console, stop: asyncio.E
         await gateway.aclose()
 
 
-async def _choose(settings: Settings) -> ProviderChoice:
+async def _choose(app: App) -> ProviderChoice:
+    claude, ollama = app.providers["claude"], app.providers["ollama"]
     candidates = Candidates(
-        anthropic_key_set=bool(settings.anthropic_api_key.get_secret_value()),
-        ollama_base_url=settings.ollama_base_url,
-        ollama_model=settings.ollama_model,
+        anthropic_key_set=bool(claude.api_key), ollama_base_url=ollama.base_url, ollama_model=ollama.model
     )
     async with httpx.AsyncClient() as http:
         return await choose_provider(candidates, http)
 
 
-def _feed(settings: Settings, events: list[CodeChangeEvent], short: bool) -> Feed:
-    commits = commit_records(events, settings.topic_code_changes, settings.max_event_bytes)
-    examples = example_records(example_names(short), settings.topic_github_activity)
+def _feed(config: ProcessorConfig, events: list[CodeChangeEvent], short: bool) -> Feed:
+    commits = commit_records(events, config.topics.code_changes, config.max_event_bytes)
+    examples = example_records(example_names(short), config.topics.activity)
     return Feed((*commits, *examples))
 
 
@@ -134,43 +139,32 @@ def say(console: Console, line: str) -> None:
     console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _demo_settings(settings: Settings, choice: ProviderChoice, bootstrap_servers: str) -> Settings:
-    """The user's settings, on the demo's broker and provider, with short waits for a short run."""
-    return settings.model_copy(
-        update={
-            "llm_provider": choice.name,
-            "llm_fallback_providers": choice.fallbacks,
-            "kafka_bootstrap_servers": bootstrap_servers,
-            "kafka_group_id": f"aexy-stream-demo-{uuid.uuid4().hex[:8]}",
-            "kafka_session_timeout_ms": DEMO_SESSION_TIMEOUT_MS,
-            "kafka_heartbeat_interval_ms": DEMO_HEARTBEAT_MS,
-            "shutdown_grace_s": min(settings.shutdown_grace_s, DEMO_SHUTDOWN_GRACE_S),
-            "retry_backoff_base_s": min(settings.retry_backoff_base_s, DEMO_RETRY_BACKOFF_S),
-        }
+def _demo_config(config: ProcessorConfig, bootstrap_servers: str) -> ProcessorConfig:
+    """The user's processor config on the demo's broker, in a group of its own, with short waits for a
+    short run."""
+    return replace(
+        config,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"aexy-stream-demo-{uuid.uuid4().hex[:8]}",
+        session_timeout_ms=DEMO_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=DEMO_HEARTBEAT_MS,
+        shutdown_grace_s=min(config.shutdown_grace_s, DEMO_SHUTDOWN_GRACE_S),
+        retry_backoff_base_s=min(config.retry_backoff_base_s, DEMO_RETRY_BACKOFF_S),
     )
 
 
-def _producer_config(settings: Settings) -> ProducerConfig:
-    return ProducerConfig(
-        settings.kafka_bootstrap_servers,
-        client_id="aexy-stream-demo",
-        max_request_size=max(settings.max_event_bytes + RECORD_OVERHEAD_BYTES, 1_048_576),
-        linger_ms=5,
-    )
-
-
-def _intro(settings: Settings, choice: ProviderChoice, commits: Commits, feed: Feed) -> list[str]:
+def _intro(redis_url: str, topics: Topics, choice: ProviderChoice, commits: Commits, feed: Feed) -> list[str]:
     return [
         "aexy-stream demo: the whole pipeline on this machine (Ctrl-C to stop early)",
         choice.line(),
-        _cache_line(settings),
-        _input_line(settings, commits, feed),
+        _cache_line(redis_url),
+        _input_line(topics, commits, feed),
     ]
 
 
-def _input_line(settings: Settings, commits: Commits, feed: Feed) -> str:
+def _input_line(topics: Topics, commits: Commits, feed: Feed) -> str:
     count = len(commits.events)
-    topic = settings.topic_github_activity
+    topic = topics.activity
     webhooks = f"{feed.per_topic().get(topic, 0)} GitHub webhook examples on {topic}"
     if commits.unreadable:
         return (
@@ -178,15 +172,15 @@ def _input_line(settings: Settings, commits: Commits, feed: Feed) -> str:
             f"({commits.unreadable}); --repo PATH names a repository"
         )
     return (
-        f"input: the newest {count} commits of {commits.repository} on {settings.topic_code_changes}"
+        f"input: the newest {count} commits of {commits.repository} on {topics.code_changes}"
         f" (live priority) and {webhooks}"
     )
 
 
-def _cache_line(settings: Settings) -> str:
-    if not settings.redis_url:
+def _cache_line(redis_url: str) -> str:
+    if not redis_url:
         return "cache: in memory (set REDIS_URL to use Redis)"
-    url = urlsplit(settings.redis_url)
+    url = urlsplit(redis_url)
     return f"cache: Redis at {url.hostname}:{url.port or 6379}, memory tier in front"
 
 

@@ -1,7 +1,7 @@
 """Skill extraction from code: language, frameworks, programming patterns, complexity.
 
-* language: `languages.dominant_language`; its skill confidence is 0.5 + 0.4 * its share of the
-  changed lines;
+* language: `languages.dominant_language` ("" when there is none); a programming language (not
+  prose, markup or data) is a skill with confidence 0.5 + 0.4 * its share of the changed lines;
 * frameworks/libraries/tools: `frameworks.detect`, confidence 0.8 when imported in code, 0.6 when
   only listed in a manifest;
 * patterns: `PATTERNS`, a regex per practice, counted on the code lines; each becomes a `practice`
@@ -17,9 +17,10 @@ from collections.abc import Mapping
 
 from gateway.providers.rules.complexity import complexity_score, measure
 from gateway.providers.rules.frameworks import FrameworkHit, detect
-from gateway.providers.rules.languages import UNKNOWN, dominant_language, ranked_languages
+from gateway.providers.rules.languages import dominant_language, ranked_languages
 from gateway.providers.rules.quality import findings, strengths
 from gateway.providers.rules.sources import Material, collect
+from schemas.languages import is_skill
 from schemas.request import AnalysisRequest
 from schemas.results.code import Skill, SkillExtractionResult
 
@@ -61,7 +62,7 @@ def pattern_counts(code: str) -> dict[str, int]:
 
 
 def _language_skill(material: Material, language: str) -> list[Skill]:
-    if language == UNKNOWN:
+    if not is_skill(language):
         return []
     share = dict(ranked_languages(material)).get(language, 0.0)
     evidence = f"rules: {share:.0%} of the changed lines are {language}"

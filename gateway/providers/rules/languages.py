@@ -1,184 +1,83 @@
 """Which programming language the material is in.
 
-Each file's language comes from its extension (or a few well-known file names). The dominant
-language is the one with the most changed lines (added + deleted in a diff, the listed
-additions/deletions of context files, or the non-blank lines of a whole file); data and markup
-formats (Markdown, JSON, YAML, ...) only win when no programming language is present. A path-less
-snippet is recognised by counting lines that match a few tell-tale patterns per language. Failing
-all that, the context key `language` is used, then `"unknown"`.
+Each file's language comes from the maintained registry `schemas.languages` (Pygments' lexers by
+file name, under stable lower-case names; a script's `#!` line when the file name says nothing).
+The dominant language is the one with the most changed lines (added + deleted in a diff, the
+listed additions/deletions of context files, or the non-blank lines of a whole file); prose,
+markup and data formats (`NON_CODE`: Markdown, JSON, YAML, ...) only win when no programming
+language is present. A path-less snippet is recognised by counting lines that match a few
+tell-tale patterns per language. Failing all that, the context key `language` is used, else
+there is none (""): unrecognised text is never a language.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from gateway.providers.rules.inputs import text
 from gateway.providers.rules.sources import FileChange, Material
+from schemas.languages import NOT_SKILLS, canonical_language, language_of
 
-UNKNOWN = "unknown"
-
-EXTENSION_LANGUAGES: Mapping[str, str] = {
-    "py": "Python",
-    "pyi": "Python",
-    "pyx": "Python",
-    "ipynb": "Python",
-    "js": "JavaScript",
-    "jsx": "JavaScript",
-    "mjs": "JavaScript",
-    "cjs": "JavaScript",
-    "ts": "TypeScript",
-    "tsx": "TypeScript",
-    "mts": "TypeScript",
-    "cts": "TypeScript",
-    "go": "Go",
-    "rs": "Rust",
-    "java": "Java",
-    "kt": "Kotlin",
-    "kts": "Kotlin",
-    "rb": "Ruby",
-    "rake": "Ruby",
-    "php": "PHP",
-    "cs": "C#",
-    "fs": "F#",
-    "c": "C",
-    "h": "C",
-    "cc": "C++",
-    "cpp": "C++",
-    "cxx": "C++",
-    "hpp": "C++",
-    "hh": "C++",
-    "hxx": "C++",
-    "m": "Objective-C",
-    "mm": "Objective-C",
-    "swift": "Swift",
-    "scala": "Scala",
-    "sc": "Scala",
-    "sh": "Shell",
-    "bash": "Shell",
-    "zsh": "Shell",
-    "ps1": "PowerShell",
-    "sql": "SQL",
-    "lua": "Lua",
-    "pl": "Perl",
-    "pm": "Perl",
-    "r": "R",
-    "dart": "Dart",
-    "ex": "Elixir",
-    "exs": "Elixir",
-    "erl": "Erlang",
-    "hs": "Haskell",
-    "clj": "Clojure",
-    "jl": "Julia",
-    "zig": "Zig",
-    "sol": "Solidity",
-    "vue": "Vue",
-    "svelte": "Svelte",
-    "html": "HTML",
-    "htm": "HTML",
-    "css": "CSS",
-    "scss": "CSS",
-    "sass": "CSS",
-    "less": "CSS",
-    "tf": "HCL",
-    "hcl": "HCL",
-    "proto": "Protocol Buffers",
-    "md": "Markdown",
-    "rst": "reStructuredText",
-    "txt": "Text",
-    "json": "JSON",
-    "yaml": "YAML",
-    "yml": "YAML",
-    "toml": "TOML",
-    "xml": "XML",
-    "ini": "INI",
-    "cfg": "INI",
-    "csv": "CSV",
-    "lock": "Text",
-}
-
-FILENAME_LANGUAGES: Mapping[str, str] = {
-    "dockerfile": "Dockerfile",
-    "makefile": "Makefile",
-    "gemfile": "Ruby",
-    "rakefile": "Ruby",
-    "jenkinsfile": "Groovy",
-    "cmakelists.txt": "CMake",
-    "go.mod": "Go",
-    "cargo.toml": "TOML",
-}
-
-NON_CODE: frozenset[str] = frozenset(
-    {"Markdown", "reStructuredText", "Text", "JSON", "YAML", "TOML", "XML", "INI", "CSV"}
-)
+NON_CODE: frozenset[str] = NOT_SKILLS
+"""Recognised languages that are no programming skill (prose, markup, data)."""
 
 LANGUAGE_EXTENSION: Mapping[str, str] = {
-    "Python": "py",
-    "JavaScript": "js",
-    "TypeScript": "ts",
-    "Go": "go",
-    "Rust": "rs",
-    "Java": "java",
-    "Kotlin": "kt",
-    "Ruby": "rb",
-    "PHP": "php",
-    "C#": "cs",
-    "C": "c",
-    "C++": "cpp",
-    "Swift": "swift",
-    "Scala": "scala",
-    "Lua": "lua",
-    "Objective-C": "m",
-    "Perl": "pl",
-    "R": "r",
-    "Zig": "zig",
-    "Solidity": "sol",
-    "Erlang": "erl",
-    "Vue": "vue",
+    "python": "py",
+    "javascript": "js",
+    "typescript": "ts",
+    "go": "go",
+    "rust": "rs",
+    "java": "java",
+    "kotlin": "kt",
+    "ruby": "rb",
+    "php": "php",
+    "csharp": "cs",
+    "c": "c",
+    "cpp": "cpp",
+    "swift": "swift",
+    "scala": "scala",
+    "lua": "lua",
+    "objective-c": "m",
+    "perl": "pl",
+    "r": "r",
+    "zig": "zig",
+    "solidity": "sol",
+    "erlang": "erl",
+    "vue": "vue",
 }
 """Languages `lizard` can measure, with the extension that selects its reader."""
 
 SNIFF_PATTERNS: Mapping[str, tuple[str, ...]] = {
-    "Python": (
+    "python": (
         r"^\s*def \w+\(.*\)\s*(->.*)?:\s*$",
         r"^\s*(from [\w.]+ )?import \w",
         r"^\s*class \w+.*:\s*$",
         r"\bself\.",
         r"^\s*elif\b",
     ),
-    "Go": (r"^package \w+", r"^func ", r":= "),
-    "TypeScript": (
+    "go": (r"^package \w+", r"^func ", r":= "),
+    "typescript": (
         r":\s*(string|number|boolean)\b",
         r"^\s*(export )?interface \w+",
         r"^\s*(export )?type \w+ =",
     ),
-    "JavaScript": (r"\bfunction\b", r"\b(const|let) \w+ = ", r"=>", r"\brequire\(", r"console\.log"),
-    "Rust": (r"\bfn \w+", r"\blet mut\b", r"^\s*impl\b", r"^\s*use \w+::"),
-    "Java": (r"\bpublic (static )?(final )?(class|void|interface)\b", r"System\.out", r"@Override"),
-    "C#": (r"^\s*using System", r"^\s*namespace \w+", r"\basync Task\b"),
-    "Ruby": (r"^\s*def \w+[?!]?\s*$", r"^\s*end\s*$", r"\bputs "),
-    "PHP": (r"<\?php", r"\$\w+\s*="),
-    "C++": (r"#include\s*<", r"\bstd::"),
-    "SQL": (r"(?i)\bselect\b.+\bfrom\b", r"(?i)\bcreate table\b"),
-    "Shell": (r"^#!/(usr/)?bin/(env )?(ba|z)?sh", r"^\s*(echo|export) "),
+    "javascript": (r"\bfunction\b", r"\b(const|let) \w+ = ", r"=>", r"\brequire\(", r"console\.log"),
+    "rust": (r"\bfn \w+", r"\blet mut\b", r"^\s*impl\b", r"^\s*use \w+::"),
+    "java": (r"\bpublic (static )?(final )?(class|void|interface)\b", r"System\.out", r"@Override"),
+    "csharp": (r"^\s*using System", r"^\s*namespace \w+", r"\basync Task\b"),
+    "ruby": (r"^\s*def \w+[?!]?\s*$", r"^\s*end\s*$", r"\bputs "),
+    "php": (r"<\?php", r"\$\w+\s*="),
+    "cpp": (r"#include\s*<", r"\bstd::"),
+    "sql": (r"(?i)\bselect\b.+\bfrom\b", r"(?i)\bcreate table\b"),
+    "shell": (r"^#!/(usr/)?bin/(env )?(ba|z)?sh", r"^\s*(echo|export) "),
 }
 
 _COMPILED_SNIFF: Mapping[str, tuple[re.Pattern[str], ...]] = {
     language: tuple(re.compile(p, re.MULTILINE) for p in patterns)
     for language, patterns in SNIFF_PATTERNS.items()
 }
-
-
-@lru_cache(maxsize=8192)  # the stream processor asks for every changed path; the same paths recur
-def language_of(path: str) -> str | None:
-    """The language of a path, by file name first, then by extension."""
-    name = posixpath.basename(path.strip()).lower()
-    if name in FILENAME_LANGUAGES:
-        return FILENAME_LANGUAGES[name]
-    return EXTENSION_LANGUAGES.get(posixpath.splitext(name)[1].lstrip("."))
 
 
 def sniff(code: str) -> str | None:
@@ -189,7 +88,11 @@ def sniff(code: str) -> str | None:
 
 
 def file_language(change: FileChange) -> str | None:
-    return language_of(change.path) if change.path else sniff(change.code)
+    """By the registry (the `#!` line when the material shows the file's first line), else sniffed."""
+    if not change.path:
+        return sniff(change.code)
+    first = change.added[0] if change.added and change.file_line(1) == 1 else ""
+    return language_of(change.path, first)
 
 
 def language_lines(material: Material) -> dict[str, int]:
@@ -214,7 +117,7 @@ def dominant_language(material: Material, context: Mapping[str, Any]) -> str:
     ranked = ranked_languages(material)
     if ranked:
         return ranked[0][0]
-    return text(context.get("language")) or UNKNOWN
+    return canonical_language(text(context.get("language"))) or ""
 
 
 def lizard_extension(change: FileChange) -> str | None:

@@ -5,9 +5,14 @@ Profile: languages, frameworks and skills come from the context (`languages`, `f
 `frameworks` detect in the content. Expertise level by rank in its list: first -> advanced
 (expert with `years_experience` >= 8), second and third -> intermediate, later -> beginner.
 Seniority: the context `seniority` when it is one of the five levels, else by
-`years_experience` (< 2 junior, < 5 mid, < 9 senior, < 14 staff, else principal), else by
-breadth (distinct languages + frameworks: <= 2 junior, <= 5 mid, <= 9 senior, else staff),
-and `mid` when nothing is known.
+`years_experience` (< 2 junior, < 5 mid, < 9 senior, < 14 staff, else principal), else from the
+evidence of the history, the lowest level any known part supports:
+tenure (`history_days`, first to latest activity: < 0.5 years junior, < 2 mid, < 5 senior,
+< 10 staff), volume in programming languages (the `languages` tallies of analysed changes,
+markup, data and prose formats never counted: < 25 junior, < 150 mid, < 500 senior, < 1500
+staff) and, where the source observes them, reviews given (`reviews_total`: < 10 junior, < 50
+mid, < 200 senior, < 500 staff); `mid` when nothing is known. How many languages or file types
+someone touched is no evidence of seniority.
 
 Growth: growth_score = 0.4 * activity + 0.3 * novelty + 0.3 * breadth, where
 activity = clamp(0.5 + velocity_change_pct / 200) (see `risk`), novelty = min(new skills / 3, 1)
@@ -25,10 +30,11 @@ from typing import Any, Literal
 
 from gateway.providers.rules.activity import Activity, read_activity
 from gateway.providers.rules.frameworks import detect
-from gateway.providers.rules.inputs import clamp, count, merge_facts, names, text, unique
+from gateway.providers.rules.inputs import clamp, count, merge_facts, names, number, text, unique
 from gateway.providers.rules.languages import NON_CODE, ranked_languages
 from gateway.providers.rules.risk import velocity_change_pct
 from gateway.providers.rules.sources import collect
+from schemas.languages import skill_language
 from schemas.request import AnalysisRequest
 from schemas.results.people import DeveloperProfileResult, Expertise, GrowthTrajectoryResult, Level
 
@@ -49,8 +55,25 @@ YEARS_TO_SENIORITY: tuple[tuple[float, Seniority], ...] = (
     (9, "senior"),
     (14, "staff"),
 )
-BREADTH_TO_SENIORITY: tuple[tuple[float, Seniority], ...] = ((3, "junior"), (6, "mid"), (10, "senior"))
-"""A level applies below its limit: breadth 0-2 junior, 3-5 mid, 6-9 senior, 10+ staff."""
+TENURE_YEARS_TO_SENIORITY: tuple[tuple[float, Seniority], ...] = (
+    (0.5, "junior"),
+    (2, "mid"),
+    (5, "senior"),
+    (10, "staff"),
+)
+CODE_VOLUME_TO_SENIORITY: tuple[tuple[float, Seniority], ...] = (
+    (25, "junior"),
+    (150, "mid"),
+    (500, "senior"),
+    (1500, "staff"),
+)
+REVIEWS_TO_SENIORITY: tuple[tuple[float, Seniority], ...] = (
+    (10, "junior"),
+    (50, "mid"),
+    (200, "senior"),
+    (500, "staff"),
+)
+"""A level applies below its limit; at or past the last one, principal."""
 GROWTH_LEVELS: tuple[tuple[float, Growth], ...] = (
     (0.65, "accelerating"),
     (0.45, "steady"),
@@ -90,7 +113,7 @@ def level_for(rank: int, years: float | None) -> Level:
     return "intermediate" if rank <= 2 else "beginner"
 
 
-def seniority(facts: Mapping[str, Any], breadth: int) -> tuple[Seniority, str]:
+def seniority(facts: Mapping[str, Any], activity: Activity) -> tuple[Seniority, str]:
     """The estimate and the rule that produced it."""
     given = SENIORITY_NAMES.get(text(facts.get("seniority")).lower())
     if given is not None:
@@ -98,10 +121,44 @@ def seniority(facts: Mapping[str, Any], breadth: int) -> tuple[Seniority, str]:
     years = count(facts, "years_experience")
     if years is not None:
         return _first_below(YEARS_TO_SENIORITY, years, "principal"), f"{years:g} years"
-    if breadth == 0:
+    evidence = _evidence(facts, activity)
+    if not evidence:
         return "mid", "no evidence, default"
-    level = _first_below(BREADTH_TO_SENIORITY, breadth, "staff")
-    return level, f"breadth of {breadth} languages/frameworks"
+    level = min((level for level, _ in evidence), key=SENIORITIES.index)
+    return level, "; ".join(f"{basis} -> {found}" for found, basis in evidence)
+
+
+def _evidence(facts: Mapping[str, Any], activity: Activity) -> list[tuple[Seniority, str]]:
+    """(level, basis) for each part of the history that is known."""
+    found: list[tuple[Seniority, str]] = []
+    if (days := activity.history_days) is not None:
+        level = _first_below(TENURE_YEARS_TO_SENIORITY, days / 365, "principal")
+        found.append((level, f"tenure {days:g} days"))
+    if (volume := code_volume(facts.get("languages"))) is not None:
+        total = sum(volume.values())
+        shown = ", ".join(f"{name} {n:g}" for name, n in list(volume.items())[:3]) or "none"
+        found.append(
+            (
+                _first_below(CODE_VOLUME_TO_SENIORITY, total, "principal"),
+                f"{total:g} analysed changes in code ({shown})",
+            )
+        )
+    if (reviews := activity.reviews_total) is not None:
+        found.append((_first_below(REVIEWS_TO_SENIORITY, reviews, "principal"), f"{reviews:g} reviews given"))
+    return found
+
+
+def code_volume(languages: Any) -> dict[str, float] | None:
+    """Tallies per programming language, most first, from a `{name: count}` mapping (None for
+    anything else: a list of names says nothing about volume)."""
+    if not isinstance(languages, Mapping):
+        return None
+    volume: dict[str, float] = {}
+    for name, n in languages.items():
+        language, tally = skill_language(text(name)), number(n)
+        if language and tally is not None and tally > 0:
+            volume[language] = volume.get(language, 0.0) + tally
+    return dict(sorted(volume.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _first_below(table: tuple[tuple[float, Seniority], ...], value: float, default: Seniority) -> Seniority:
@@ -152,11 +209,11 @@ def analyze_developer_profile(request: AnalysisRequest) -> DeveloperProfileResul
     facts = merge_facts(request.content, request.context)
     activity = read_activity(facts)
     found_languages, found_frameworks = _detected(request)
-    languages = unique(activity.languages + found_languages)
+    languages = unique(lang for lang in activity.languages + found_languages if skill_language(lang))
     frameworks = unique(activity.frameworks + found_frameworks)
     skills = unique(names(facts.get("skills")) + frameworks)
     years = count(facts, "years_experience")
-    level, basis = seniority(facts, len(languages) + len(frameworks))
+    level, basis = seniority(facts, activity)
     expertise = _expertise(languages, "languages", "in context/code", years)
     expertise += _expertise(frameworks, "frameworks", "in context/code", years)
     subject = request.subject or "the developer"
@@ -232,7 +289,8 @@ def _next_steps(current: list[str], new: list[str]) -> list[str]:
 def analyze_growth_trajectory(request: AnalysisRequest) -> GrowthTrajectoryResult:
     facts = merge_facts(request.content, request.context)
     activity = read_activity(facts)
-    current = unique(activity.languages + activity.frameworks + names(facts.get("skills")))
+    languages = [lang for lang in activity.languages if skill_language(lang)]
+    current = unique(languages + activity.frameworks + names(facts.get("skills")))
     new = new_skills(facts)
     parts = growth_parts(activity, current, new)
     score = round(0.4 * _or(parts[0]) + 0.3 * _or(parts[1]) + 0.3 * _or(parts[2]), 3)

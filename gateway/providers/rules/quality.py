@@ -10,6 +10,8 @@ Issues (one per rule and file for line rules, one per function for function rule
   maintainability; CCN over `HIGH_CCN` -> medium (twice that: high) maintainability;
 * nesting: indentation deeper than `DEEP_NESTING` levels -> medium readability;
 * change rules: at least `TESTS_EXPECTED_AFTER` added lines of code and no test file -> medium testing.
+  For a part of a commit (`Material.commit`) this is a verdict on the commit, given once, on its
+  first part: the commit's added lines of code (`code_additions`) and its `tests_changed`.
 
 Scores (1-10): readability and maintainability start at `BASE_SCORE`, testability at
 `BASE_TESTABILITY` (+3 when the change includes tests); each issue subtracts its severity penalty
@@ -30,7 +32,7 @@ from typing import Literal
 
 from gateway.providers.rules.complexity import ComplexityReport, FunctionMetric, measure
 from gateway.providers.rules.languages import NON_CODE, file_language
-from gateway.providers.rules.sources import FileChange, Material, collect
+from gateway.providers.rules.sources import Commit, FileChange, Material, collect
 from schemas.request import AnalysisRequest
 from schemas.results.base import Severity
 from schemas.results.code import CodeQualityResult, QualityIssue
@@ -241,16 +243,30 @@ def is_source(change: FileChange) -> bool:
 
 def _tests_finding(material: Material) -> Iterator[Finding]:
     source = [f for f in material.code_files if is_source(f) and not f.is_test]
+    if material.commit is not None:
+        yield from _commit_tests_finding(material.commit, source)
+        return
     added = sum(len(f.added) for f in source)
     has_tests = any(f.is_test for f in material.files)
     if material.is_diff and added >= TESTS_EXPECTED_AFTER and not has_tests:
-        issue = QualityIssue(
-            severity="medium",
-            category="testing",
-            location=source[0].path or "change",
-            description=f"rules: {added} added lines of code and no test file in the change",
-        )
-        yield Finding(issue, SUGGESTIONS["tests"])
+        yield _no_tests(added, source[0].path or "change", "change")
+
+
+def _commit_tests_finding(commit: Commit, source: list[FileChange]) -> Iterator[Finding]:
+    """The verdict on the whole commit, on its first part only."""
+    if commit.part == 1 and commit.code_additions >= TESTS_EXPECTED_AFTER and not commit.tests_changed:
+        location = source[0].path if source else "commit"
+        yield _no_tests(commit.code_additions, location, "commit")
+
+
+def _no_tests(added: int, location: str, scope: str) -> Finding:
+    issue = QualityIssue(
+        severity="medium",
+        category="testing",
+        location=location,
+        description=f"rules: {added} added lines of code and no test file in the {scope}",
+    )
+    return Finding(issue, SUGGESTIONS["tests"])
 
 
 def findings(material: Material, report: ComplexityReport) -> list[Finding]:
@@ -270,7 +286,11 @@ def _source_lines(material: Material) -> list[str]:
 
 def _tests_strength(material: Material, _: ComplexityReport) -> str | None:
     tests = sum(1 for f in material.files if f.is_test)
-    return f"rules: the change includes {tests} test file(s)" if tests else None
+    if tests:
+        return f"rules: the change includes {tests} test file(s)"
+    if material.commit is not None and material.commit.tests_changed:
+        return "rules: the commit changes tests too"
+    return None
 
 
 def _comments_strength(material: Material, _: ComplexityReport) -> str | None:

@@ -5,6 +5,9 @@ gives one `FileChange` per file with its added lines and its deleted-line count.
 the context keys `path` / `filename` / `file` name the file the content is, and `files` (a list of
 paths or of `{path|filename, additions, deletions, changes}` objects) lists changed files whose
 size counts as a weight even when their text is absent. A bare snippet becomes one path-less file.
+
+A request that is a part of a commit (`consumers/commit_facts.py`) also says what the whole commit
+holds (`context["commit"]`) and which part it is (`context["part"]`): `Material.commit`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.providers.rules.inputs import count, item_name, text
+from schemas.paths import is_doc_path, is_test_path
 
 MAX_CONTENT_CHARS = 400_000
 """Longer content is cut here so that one huge input cannot stall the worker."""
@@ -24,8 +28,6 @@ FILE_WEIGHT_KEYS: tuple[str, ...] = ("additions", "deletions")
 
 GIT_HEADER = re.compile(r"^diff --git a/(?P<old>\S+) b/(?P<new>\S+)")
 HUNK_HEADER = re.compile(r"^@@ -\d+(?:,(?P<old>\d+))? \+(?P<start>\d+)(?:,(?P<new>\d+))? @@")
-TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)/|(^|/)test_[^/]+$|_test\.\w+$|\.(test|spec)\.\w+$")
-DOC_PATH = re.compile(r"(^|/)docs?/|\.(md|rst|adoc|txt)$|(^|/)README", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -54,19 +56,31 @@ class FileChange:
 
     @property
     def is_test(self) -> bool:
-        return bool(TEST_PATH.search(self.path.lower()))
+        return is_test_path(self.path)
 
     @property
     def is_doc(self) -> bool:
-        return bool(DOC_PATH.search(self.path))
+        return is_doc_path(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """The whole commit a request is part `part` of `parts` of."""
+
+    tests_changed: bool
+    code_additions: int
+    part: int = 1
+    parts: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Material:
-    """All files of one request; `is_diff` says whether the content was a unified diff."""
+    """All files of one request; `is_diff` says whether the content was a unified diff; `commit`,
+    the commit it is a part of, when the request says."""
 
     files: tuple[FileChange, ...]
     is_diff: bool
+    commit: Commit | None = None
 
     @property
     def code_files(self) -> tuple[FileChange, ...]:
@@ -78,7 +92,7 @@ class Material:
 
     def named(self) -> Material:
         """Only the files with a path: prose is never sniffed for a language."""
-        return Material(files=tuple(f for f in self.files if f.path), is_diff=self.is_diff)
+        return Material(tuple(f for f in self.files if f.path), self.is_diff, self.commit)
 
 
 def looks_like_diff(content: str) -> bool:
@@ -201,4 +215,18 @@ def collect(content: str, context: Mapping[str, Any]) -> Material:
         files.append(_whole_file(content, path))
     known = {f.path for f in files}
     files.extend(f for f in _context_files(context) if f.path not in known)
-    return Material(files=tuple(files), is_diff=is_diff)
+    return Material(files=tuple(files), is_diff=is_diff, commit=commit_of(context))
+
+
+def commit_of(context: Mapping[str, Any]) -> Commit | None:
+    """`context["commit"]` and `context["part"]`, when the commit says whether tests changed."""
+    commit, part = context.get("commit"), context.get("part")
+    if not isinstance(commit, Mapping) or not isinstance(commit.get("tests_changed"), bool):
+        return None
+    place = part if isinstance(part, Mapping) else {}
+    return Commit(
+        tests_changed=commit["tests_changed"],
+        code_additions=int(count(commit, "code_additions") or 0),
+        part=int(count(place, "index") or 1),
+        parts=int(count(place, "count") or 1),
+    )

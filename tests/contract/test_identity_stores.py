@@ -1,0 +1,158 @@
+"""One contract for the identity stores (disjoint sets, canonical ids), run against memory and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from consumers.activity.store.base import StateUnavailable
+from consumers.identity.store.base import IdentityStore
+from consumers.identity.store.memory import MemoryIdentityStore
+from consumers.identity.store.redis import RedisIdentityStore
+from tests.conftest import REDIS_TEST_URL, free_port
+
+TTL_S = 60
+DORA, DORA_WORK, DORA_LOGIN = "email:dora@home.org", "email:dora@work.com", "login:dora"
+
+
+class IdentityStoreContract:
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[IdentityStore]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    async def test_a_key_never_seen_is_its_own_canonical_id(self, store: IdentityStore) -> None:
+        assert await store.canonical(DORA) == "dora@home.org"
+        assert await store.canonical(DORA_LOGIN) == "dora"
+
+    async def test_linking_two_new_keys_replaces_no_subject(self, store: IdentityStore) -> None:
+        joined = await store.link(DORA_WORK, DORA)
+        assert (joined.canonical, joined.members, joined.replaced) == (
+            "dora@home.org",  # the lowest e-mail, whichever side it came from
+            frozenset({DORA, DORA_WORK}),
+            (),
+        )
+        assert await store.canonical(DORA_WORK) == await store.canonical(DORA) == "dora@home.org"
+
+    async def test_a_login_becomes_the_canonical_id_and_replaces_the_known_address(
+        self, store: IdentityStore
+    ) -> None:
+        assert await store.canonical(DORA) == "dora@home.org"  # results published under the address
+        joined = await store.link(DORA, DORA_LOGIN)
+        assert (joined.canonical, joined.replaced) == ("dora", ("dora@home.org",))
+        assert await store.canonical(DORA) == "dora"
+
+    async def test_links_are_transitive_and_report_every_set_they_fold(self, store: IdentityStore) -> None:
+        await store.link(DORA, "email:d@old.net")
+        await store.canonical(DORA_WORK)
+        joined = await store.link(DORA_WORK, "email:d@old.net")
+        assert joined.canonical == "d@old.net"
+        assert joined.replaced == ("dora@work.com",)  # dora@home.org's set was already d@old.net's
+        assert joined.members == frozenset({DORA, DORA_WORK, "email:d@old.net"})
+        for key in joined.members:
+            assert await store.canonical(key) == "d@old.net"
+
+    async def test_two_logins_keep_the_lowest(self, store: IdentityStore) -> None:
+        await store.link("login:zed", DORA)
+        await store.link(DORA_LOGIN, DORA_WORK)
+        joined = await store.link(DORA, DORA_WORK)
+        assert (joined.canonical, joined.replaced) == ("dora", ("zed",))
+
+    async def test_linking_what_is_already_one_set_changes_nothing(self, store: IdentityStore) -> None:
+        await store.link(DORA, DORA_LOGIN)
+        again = await store.link(DORA_LOGIN, DORA)
+        assert (again.canonical, again.replaced) == ("dora", ())
+        assert again.members == frozenset({DORA, DORA_LOGIN})
+
+    async def test_a_new_key_joins_a_set_whose_canonical_id_stays(self, store: IdentityStore) -> None:
+        await store.link(DORA, DORA_LOGIN)
+        joined = await store.link(DORA_WORK, DORA)
+        assert (joined.canonical, joined.replaced) == ("dora", ())
+        assert await store.canonical(DORA_WORK) == "dora"
+
+    async def test_concurrent_links_of_one_person_end_in_one_set(self, store: IdentityStore) -> None:
+        addresses = [f"email:dora{i}@example.com" for i in range(12)]
+        await asyncio.gather(*(store.link(a, b) for a, b in itertools.pairwise(addresses)))
+        await asyncio.gather(*(store.link(a, DORA_LOGIN) for a in addresses[::5]))
+        assert {await store.canonical(a) for a in addresses} == {"dora"}
+
+
+class TestMemoryIdentityStore(IdentityStoreContract):
+    @pytest.fixture
+    async def store(self) -> AsyncIterator[IdentityStore]:
+        memory = MemoryIdentityStore(TTL_S)
+        yield memory
+        await memory.aclose()
+
+
+@pytest.mark.redis
+class TestRedisIdentityStore(IdentityStoreContract):
+    @pytest.fixture
+    async def client(self) -> AsyncIterator[Redis]:
+        client = Redis.from_url(REDIS_TEST_URL)
+        yield client
+        await client.aclose()
+
+    @pytest.fixture
+    def prefix(self) -> str:
+        return f"test:identity:{uuid.uuid4().hex[:8]}:"
+
+    @pytest.fixture
+    async def store(self, client: Redis, prefix: str) -> AsyncIterator[IdentityStore]:
+        yield RedisIdentityStore(client, TTL_S, prefix=prefix)
+        keys = [key async for key in client.scan_iter(f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+
+    async def test_links_survive_a_restart_and_are_shared(self, prefix: str, store: IdentityStore) -> None:
+        await store.link(DORA, DORA_LOGIN)
+        other = Redis.from_url(REDIS_TEST_URL)  # another instance of the group, or the process restarted
+        try:
+            again = RedisIdentityStore(other, TTL_S, prefix=prefix)
+            assert await again.canonical(DORA) == "dora"
+            assert (await again.link(DORA_WORK, DORA)).canonical == "dora"
+        finally:
+            await other.aclose()
+        assert await store.canonical(DORA_WORK) == "dora"
+
+    async def test_two_instances_linking_at_once_make_one_set(
+        self, prefix: str, store: IdentityStore
+    ) -> None:
+        other = Redis.from_url(REDIS_TEST_URL)
+        try:
+            again = RedisIdentityStore(other, TTL_S, prefix=prefix)
+            addresses = [f"email:dora{i}@example.com" for i in range(10)]
+            pairs = list(itertools.pairwise(addresses))
+            await asyncio.gather(*(s.link(a, b) for a, b in pairs for s in (store, again)))
+            await asyncio.gather(store.link(addresses[0], DORA_LOGIN), again.link(addresses[-1], DORA_LOGIN))
+            assert {await s.canonical(a) for a in addresses for s in (store, again)} == {"dora"}
+        finally:
+            await other.aclose()
+
+    async def test_every_key_expires_with_the_ttl(
+        self, client: Redis, prefix: str, store: IdentityStore
+    ) -> None:
+        await store.link(DORA, DORA_LOGIN)
+        await store.canonical(DORA_WORK)
+        found = [key async for key in client.scan_iter(f"{prefix}*")]
+        assert len(found) == 5  # three pointers, two sets
+        for key in found:
+            assert 0 < await client.ttl(key) <= TTL_S
+
+
+async def test_a_redis_outage_is_state_unavailable() -> None:
+    dead = Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2, socket_timeout=0.2
+    )
+    store = RedisIdentityStore(dead, TTL_S)
+    try:
+        for attempt in (store.canonical(DORA), store.link(DORA, DORA_LOGIN)):
+            with pytest.raises(StateUnavailable):
+                await attempt
+    finally:
+        await dead.aclose()

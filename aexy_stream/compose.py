@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from aexy_stream.dashboard.config import DashboardConfig
 from aexy_stream.settings import PROVIDERS, Settings
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms
@@ -28,6 +29,7 @@ from consumers.identity.resolver import IdentityResolver
 from consumers.identity.store.base import IdentityStore
 from consumers.identity.store.memory import MemoryIdentityStore
 from consumers.identity.store.redis import RedisIdentityStore
+from consumers.size_policy import record_limit
 from gateway.cache.base import CacheBackend
 from gateway.cache.layered import LayeredCache
 from gateway.cache.memory import MemoryCache
@@ -277,6 +279,7 @@ def topics(s: Settings) -> Topics:
         backfill_code_changes=s.topic_code_changes_backfill,
         partitions=s.topic_partitions,
         replication=s.topic_replication,
+        max_message_bytes=record_limit(s.max_event_bytes),
     )
 
 
@@ -365,19 +368,29 @@ def processor_config(s: Settings) -> ProcessorConfig:
 
 def webhook_config(s: Settings, *, insecure_no_signature: bool = False) -> WebhookConfig:
     """The webhook receiver's config; raises ValueError without a secret unless insecure is asked for."""
-    largest = max(s.webhook_max_body_bytes, s.max_event_bytes)  # a delivery as it came, or a code change
     return WebhookConfig(
-        producer=producer_config(s, "aexy-stream-webhook", largest_record=largest),
+        producer=producer_config(s, "aexy-stream-webhook"),  # bodies and code changes: MAX_EVENT_BYTES
         secret=s.github_webhook_secret.get_secret_value(),
         insecure_no_signature=insecure_no_signature,
         activity_topic=s.topic_github_activity,
         code_changes_topic=s.topic_code_changes,
-        max_body_bytes=s.webhook_max_body_bytes,
+        max_body_bytes=s.webhook_max_body_bytes or s.max_event_bytes,
         max_event_bytes=s.max_event_bytes,
         dedupe_ttl_s=s.webhook_dedupe_ttl_s,
         github=GitHubApiConfig(token=s.github_token.get_secret_value(), api_url=s.github_api_url),
         host=s.webhook_host,
         port=s.webhook_port,
+    )
+
+
+def dashboard_config(s: Settings) -> DashboardConfig:
+    return DashboardConfig(
+        bootstrap_servers=s.kafka_bootstrap_servers,
+        topic=s.topic_analysis_results,
+        host=s.dashboard_host,
+        port=s.dashboard_port,
+        token=s.dashboard_token.get_secret_value(),
+        hide_risks=s.dashboard_hide_risks,
     )
 
 
@@ -437,6 +450,12 @@ class App:
         return self._settings.redis_url
 
     @property
+    def cache(self) -> CacheConfig:
+        """The LLM cache's config (LLM_CACHE_ENABLED, LLM_CACHE_TTL, LLM_CACHE_TTLS, ...): the
+        gateway's, for `aexy_stream.llm.AnalysisCache`."""
+        return gateway_config(self._settings).cache
+
+    @property
     def max_patch_bytes(self) -> int:
         """Of a backfilled commit's file (`GitRange.max_patch_bytes`)."""
         return self._settings.backfill_max_patch_bytes
@@ -457,6 +476,11 @@ class App:
     def redis(self) -> Redis | None:
         """A new Redis client (None without REDIS_URL), for a command without a gateway to share one."""
         return redis_client(self._settings)
+
+    @property
+    def dashboard(self) -> DashboardConfig:
+        """The dashboard's config: where to read results, where to listen, who may look."""
+        return dashboard_config(self._settings)
 
     def webhook(self, *, insecure_no_signature: bool = False) -> WebhookConfig:
         """The webhook receiver's config: ValueError without GITHUB_WEBHOOK_SECRET unless insecure."""

@@ -18,6 +18,7 @@ import orjson
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from aexy_stream.dashboard.config import DashboardConfig
 from consumers.activity.config import ActivityConfig
 from consumers.config import ProcessorConfig, RoutingConfig
 from consumers.identity.config import IdentityConfig
@@ -32,7 +33,7 @@ from gateway.config import (
     RedactionConfig,
     RetryConfig,
 )
-from gateway.providers import ollama, openai
+from gateway.providers import claude, ollama, openai
 from producers.git.range import MAX_PATCH_BYTES
 from producers.kafka import ProducerConfig
 from producers.webhook.config import GitHubApiConfig, WebhookConfig
@@ -60,6 +61,7 @@ _ACTIVITY = ActivityConfig()
 _IDENTITY = IdentityConfig()
 _GITHUB = GitHubApiConfig()
 _WEBHOOK = WebhookConfig(ProducerConfig(""), insecure_no_signature=True)  # only its defaults are read
+_DASHBOARD = DashboardConfig()
 
 
 class Settings(BaseSettings):
@@ -74,8 +76,8 @@ class Settings(BaseSettings):
     anthropic_base_url: str = ""
     claude_model: str = "claude-sonnet-5-5"
     claude_effort: Literal["", "low", "medium", "high", "xhigh", "max"] = ""
-    claude_rpm: int = Field(50, ge=0)
-    claude_tpm: int = Field(100_000, ge=0)
+    claude_rpm: int = Field(claude.DEFAULT_RPM, ge=0)
+    claude_tpm: int = Field(claude.DEFAULT_TPM, ge=0)
 
     ollama_base_url: str = ollama.DEFAULT_BASE_URL
     ollama_model: str = "llama3.2"
@@ -141,7 +143,8 @@ class Settings(BaseSettings):
     github_api_url: str = _GITHUB.api_url
     webhook_host: str = _WEBHOOK.host
     webhook_port: int = Field(_WEBHOOK.port, ge=0, le=65535)
-    webhook_max_body_bytes: int = Field(_WEBHOOK.max_body_bytes, ge=1024)
+    webhook_max_body_bytes: int | None = Field(None, ge=1024)
+    """None: MAX_EVENT_BYTES (`WebhookConfig.max_body_bytes`); never above it."""
     webhook_dedupe_ttl_s: int = Field(int(_WEBHOOK.dedupe_ttl_s), ge=1)
     backfill_max_patch_bytes: int = Field(MAX_PATCH_BYTES, ge=1024)
 
@@ -158,6 +161,22 @@ class Settings(BaseSettings):
     claude_batch_max_requests: int = Field(_BATCH.max_requests, ge=1, le=100_000)
     claude_batch_max_wait_s: float = Field(_BATCH.max_wait_s, ge=0)
     claude_batch_poll_s: float = Field(_BATCH.poll_s, gt=0)
+
+    dashboard_host: str = _DASHBOARD.host
+    dashboard_port: int = Field(_DASHBOARD.port, ge=0, le=65535)
+    dashboard_token: SecretStr = SecretStr(_DASHBOARD.token)
+    dashboard_hide_risks: bool = _DASHBOARD.hide_risks
+
+    @model_validator(mode="after")
+    def _one_size_policy(self) -> Settings:
+        """A delivery is published as it came: over MAX_EVENT_BYTES the processor would not take it."""
+        body = self.webhook_max_body_bytes
+        if body is not None and body > self.max_event_bytes:
+            raise ValueError(
+                f"WEBHOOK_MAX_BODY_BYTES ({body}) is over MAX_EVENT_BYTES ({self.max_event_bytes}): "
+                "the processor takes no larger record; raise MAX_EVENT_BYTES too"
+            )
+        return self
 
     @model_validator(mode="after")
     def _pseudonyms_need_a_key(self) -> Settings:

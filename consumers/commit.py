@@ -31,6 +31,8 @@ from aiokafka.structs import OffsetAndMetadata
 from consumers.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
+COMMIT_TIMEOUT_S = 1.5
+"""Bound of one commit: the poll loop waits on it, and a stop must end within its budget."""
 
 
 async def acknowledged(deliveries: Iterable[asyncio.Future[object]]) -> None:
@@ -71,18 +73,24 @@ def acknowledgement(deliveries: Iterable[asyncio.Future[object]]) -> asyncio.Fut
 
 
 async def commit_finished(
-    consumer: AIOKafkaConsumer, tracker: OffsetTracker, partitions: Iterable[TopicPartition] | None = None
-) -> dict[TopicPartition, int]:
-    """Step 3: commit each partition up to its lowest unfinished offset. Returns what was committed."""
+    consumer: AIOKafkaConsumer,
+    tracker: OffsetTracker,
+    partitions: Iterable[TopicPartition] | None = None,
+    timeout_s: float = COMMIT_TIMEOUT_S,
+) -> dict[TopicPartition, int] | None:
+    """Step 3: commit each partition up to its lowest unfinished offset. Returns what was committed,
+    or None when the commit failed or the broker did not answer within `timeout_s` (aiokafka would
+    wait for a group coordinator without end)."""
     targets = list(partitions) if partitions is not None else tracker.partitions()
     offsets = {tp: offset for tp in targets if (offset := tracker.committable(tp)) is not None}
     if not offsets:
         return {}
     try:
-        await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items()})
-    except KafkaError as exc:  # a rebalance in progress: the next commit (or the new owner) catches up
-        log.warning("offset commit failed, will retry: %s", exc)
-        return {}
+        async with asyncio.timeout(timeout_s):
+            await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items()})
+    except (KafkaError, TimeoutError) as exc:  # a rebalance, the broker gone: the next commit catches up
+        log.warning("offset commit failed, will retry: %r", exc)
+        return None
     for tp, offset in offsets.items():
         tracker.mark_committed(tp, offset)
     return offsets

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from consumers.size_policy import DEFAULT_MAX_EVENT_BYTES, record_limit
+
 
 @dataclass(frozen=True, slots=True)
 class Topics:
@@ -18,6 +20,8 @@ class Topics:
     """The backfill lane: backfills write here, so live events never queue behind their history."""
     partitions: int = 4
     replication: int = 1
+    max_message_bytes: int = record_limit(DEFAULT_MAX_EVENT_BYTES)
+    """`max.message.bytes` of every topic created (`consumers/size_policy.py`)."""
 
     def with_suffix(self, suffix: str) -> Topics:
         """The same topics with `.suffix` on every name (one namespace per test run or environment)."""
@@ -95,7 +99,8 @@ class ProcessorConfig:
     max_in_flight: int = 64
     backfill_in_flight: int = 16
     """Gateway calls in flight for backfill requests, besides the `max_in_flight` live ones."""
-    max_event_bytes: int = 1_000_000
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    """The size policy (`consumers/size_policy.py`): larger values are dead-lettered, with a prefix."""
     retry_backoff_base_s: float = 30.0
     retry_max_attempts: int = 5
     shutdown_grace_s: float = 20.0

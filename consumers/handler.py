@@ -2,7 +2,10 @@
 
 A request ends in exactly one output: a result, a retry record (retryable failure, attempts
 left) or a dead letter (final failure, attempts exhausted, malformed input). The record is
-finished only when the broker acknowledged all of them (`consumers/commit.py`).
+finished only when the broker acknowledged all of them (`consumers/commit.py`). A record that
+fails anywhere else (decoding, routing, keys, the activity state, identities, publishing) ends in
+one dead letter of its own: `failed`, which the processor calls for every record whose work
+raised, so no path can leave a record unfinished.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import time
 from collections.abc import Coroutine, Sequence
 from typing import Any, Protocol
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
+
 from consumers.activity.tracker import Activity, NoActivity
+from consumers.client_logs import RateLimited
 from consumers.commit import acknowledged, acknowledgement
 from consumers.decode import Decoder, Work
 from consumers.identity.resolver import Identities, Merge, Unresolved
@@ -30,6 +36,10 @@ from schemas.types import Priority
 
 Produced = list[AnalysisResult[Any]]
 log = logging.getLogger(__name__)
+unwritten = logging.getLogger(f"{__name__}.unwritten")
+unwritten.addFilter(RateLimited(60.0))
+DEAD_LETTER_BACKOFF_S = (0.5, 30.0)
+"""A dead letter the broker did not take is written again after 0.5 s, doubling up to 30 s."""
 
 
 class Analyze(Protocol):
@@ -84,7 +94,6 @@ class RecordHandler:
         self._parking = False
         self._activity: Activity = activity or NoActivity()
         self._identities: Identities = identities or Unresolved()
-        self._results_out = metrics.events_out.labels("results")
 
     def take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
         """Start one record's work in the poll loop. Unless the activity state takes part in the
@@ -93,17 +102,32 @@ class RecordHandler:
         to make, the record's acknowledgement future comes back (no task), else a coroutine that
         makes the calls. Either is done when the broker acknowledged every output of the record.
 
-        A record that fails here in a way no check foresaw (input that passes validation but that
-        nothing downstream can take, or a defect) is dead-lettered with the error, rather than left
-        unfinished to hold back its partition's commits; results it published stay published."""
+        A record that fails here (malformed input, or input that passes validation but that nothing
+        downstream can take, or a defect) comes back as its `failed` coroutine."""
         self._metrics.events_in.labels(record.topic).inc()
         try:
             return self._take(record)
-        except MalformedEvent as exc:
-            return self._dead_letter(record, str(exc), "MalformedEvent")
         except Exception as exc:
-            log.exception("record %s@%s could not be processed: dead-lettered", record.topic, record.offset)
-            return self._dead_letter(record, f"could not be processed: {exc!r}", type(exc).__name__)
+            return self.failed(record, exc)
+
+    async def failed(self, record: Any, exc: BaseException) -> None:
+        """How a record that failed anywhere ends: one dead letter with the error, rather than left
+        unfinished to hold back its partition's commits (results it published stay published).
+        The dead letter is written however long the broker takes: retried with backoff, ended only
+        by cancellation (shutdown, the partition revoked)."""
+        if isinstance(exc, MalformedEvent):
+            reason, error_type = str(exc), "MalformedEvent"
+        else:
+            log.error("record %s@%s could not be processed: dead-lettered", record.topic, record.offset,
+                      exc_info=exc)  # fmt: skip
+            reason, error_type = f"could not be processed: {exc!r}", type(exc).__name__
+        failure = Failure(reason, error_type, 0, now_iso())
+        origin = Origin.of(record)
+        wait = wait_exponential(multiplier=DEAD_LETTER_BACKOFF_S[0], max=DEAD_LETTER_BACKOFF_S[1])
+        retrying = AsyncRetrying(retry=retry_if_exception_type(Exception), wait=wait, before_sleep=_unwritten)
+        async for attempt in retrying:
+            with attempt:
+                await acknowledged([await self._publisher.dead_letter(origin, failure, record.topic)])
 
     def _take(self, record: Any) -> asyncio.Future[None] | Coroutine[Any, Any, None]:
         work = self._decoder.decode(record)
@@ -157,8 +181,14 @@ class RecordHandler:
         found, misses = await self._publish_found(misses, work, source, [])
         await acknowledged(deliveries + found + await self._called(misses, work, source, []))
 
+    def stop_calls(self) -> None:
+        """Shutdown: no call starts from now on; a request that would start one goes to the retry
+        topic, due now. Calls in flight go on."""
+        self._parking = True
+
     def park_all(self) -> None:
-        """Shutdown: stop the calls in flight; their requests go to the retry topic, due now."""
+        """Shutdown, the grace period over: stop the calls in flight too; their requests go to the
+        retry topic, due now."""
         self._parking = True
         for call in list(self._calls):
             call.cancel()
@@ -244,7 +274,6 @@ class RecordHandler:
     def _published(self, envelope: AnalysisResult[Any], work: Work, produced: Produced) -> Delivery:
         delivery = self._publisher.result(envelope)
         produced.append(envelope)
-        self._results_out.inc()
         if work.event_time is not None:
             self._metrics.e2e.observe(max(time.time() - work.event_time, 0.0))
         return delivery
@@ -253,10 +282,8 @@ class RecordHandler:
         attempts = work.attempt + (0 if exc.root_type == "CircuitOpen" else 1)  # never tried: no attempt
         failure = Failure(str(exc), exc.root_type, attempts, work.first_failure_at or now_iso())
         if exc.retryable and not self._policy.exhausted(attempts):
-            self._metrics.retries.labels(exc.root_type).inc()
             delay = self._policy.delay_s(attempts, exc.retry_after)
             return await self._publisher.retry(request, work.origin, failure, delay)
-        self._metrics.dead_letters.labels(exc.root_type).inc()
         extra = {"x-analysis-type": request.analysis_type.value, "x-request-id": request.request_id}
         return await self._publisher.dead_letter(work.origin, failure, work.replay_topic, **extra)
 
@@ -265,11 +292,6 @@ class RecordHandler:
             "shutdown before the call finished", "Shutdown", work.attempt, work.first_failure_at or now_iso()
         )
         return await self._publisher.retry(request, work.origin, failure, 0.0)
-
-    async def _dead_letter(self, record: Any, reason: str, error_type: str) -> None:
-        self._metrics.dead_letters.labels(error_type).inc()
-        failure = Failure(reason, error_type, 0, now_iso())
-        await acknowledged([await self._publisher.dead_letter(Origin.of(record), failure, record.topic)])
 
     def _skipped(self, work: Work) -> None:
         """Counted by its label; without one, routing asked for analyses that are all turned off."""
@@ -291,6 +313,13 @@ def _source_of(work: Work) -> SourceRef:
     return SourceRef(
         topic=origin.topic, partition=origin.partition, offset=origin.offset, event_id=origin.event_id
     )
+
+
+def _unwritten(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    unwritten.warning("a dead letter was not written (%r): written again in %.1f s, its partition's "
+                      "commits wait for it (oldest_unfinished_age_seconds)", error, wait)  # fmt: skip
 
 
 def _cancelling() -> bool:

@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+SHUTDOWN_TIMEOUT_S = 1.0
+"""A request in progress at stop gets this long (aiohttp's default, 60 s, would outlast the stop budget)."""
+
 
 def build_app(healthy: Callable[[], bool], registry: CollectorRegistry) -> web.Application:
     async def healthz(_request: web.Request) -> web.Response:
@@ -27,7 +30,7 @@ def build_app(healthy: Callable[[], bool], registry: CollectorRegistry) -> web.A
 @asynccontextmanager
 async def serving(app: web.Application, host: str, port: int) -> AsyncIterator[int]:
     """Serve until the block exits; yields the bound port (port 0 picks a free one)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

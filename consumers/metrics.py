@@ -37,6 +37,14 @@ class ProcessorMetrics:
                 registry=registry,
             )
         )
+        self.oldest_unfinished = Family(
+            Gauge(
+                "aexy_stream_oldest_unfinished_age_seconds",
+                "Age of the oldest record read and not finished, per partition (its commits wait for it)",
+                ("topic", "partition"),
+                registry=registry,
+            )
+        )
         self.paused = gauge("paused", "1 while fetching is paused for backpressure")
         self.e2e = HistogramFamily(
             "aexy_stream_end_to_end_seconds",

@@ -7,6 +7,7 @@ nothing is pending: committing it tells Kafka "everything before this is done".
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
@@ -14,7 +15,8 @@ from aiokafka import TopicPartition
 
 @dataclass(slots=True)
 class _Partition:
-    pending: set[int] = field(default_factory=set)
+    pending: dict[int, float] = field(default_factory=dict)
+    """Unfinished offsets, each with when it started (monotonic seconds)."""
     next_offset: int = -1
     """One past the highest offset seen (started) on this partition."""
     committed: int = -1
@@ -26,14 +28,14 @@ class OffsetTracker:
 
     def start(self, tp: TopicPartition, offset: int) -> None:
         state = self._partitions.get(tp) or self._partitions.setdefault(tp, _Partition())
-        state.pending.add(offset)
+        state.pending[offset] = time.monotonic()
         state.next_offset = max(state.next_offset, offset + 1)
 
     def done(self, tp: TopicPartition, offset: int) -> None:
         """Mark finished; a partition revoked meanwhile is ignored (its new owner redoes the work)."""
         state = self._partitions.get(tp)
         if state is not None:
-            state.pending.discard(offset)
+            state.pending.pop(offset, None)
 
     def committable(self, tp: TopicPartition) -> int | None:
         """The offset to commit for `tp`, or None when there is nothing new to commit."""
@@ -55,6 +57,19 @@ class OffsetTracker:
     def mark_committed(self, tp: TopicPartition, offset: int) -> None:
         if (state := self._partitions.get(tp)) is not None:
             state.committed = max(state.committed, offset)
+
+    def oldest_unfinished(self, tp: TopicPartition) -> tuple[int, float] | None:
+        """The lowest unfinished offset of `tp` (the one its commits wait for) and how long ago it
+        started, in seconds; None when nothing is unfinished."""
+        state = self._partitions.get(tp)
+        if state is None or not state.pending:
+            return None
+        offset = min(state.pending)
+        return offset, time.monotonic() - state.pending[offset]
+
+    def owns(self, tp: TopicPartition) -> bool:
+        """Whether `tp` is tracked here (not revoked since its records started)."""
+        return tp in self._partitions
 
     def forget(self, tp: TopicPartition) -> None:
         self._partitions.pop(tp, None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +35,14 @@ Delivery = asyncio.Future[Any]
 class _Batch:
     builder: Any  # aiokafka.producer.message_accumulator.BatchBuilder (untyped)
     delivery: Delivery = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    records: int = 0
 
 
 class Outbox:
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, written: Callable[[int], None] = lambda _n: None) -> None:
         self._producer = producer
+        self._written = written
+        """Told how many records each batch the broker acknowledged held."""
         self._filling: dict[TopicPartition, _Batch] = {}
         self._full: defaultdict[TopicPartition, deque[_Batch]] = defaultdict(deque)
         self._drains: dict[TopicPartition, asyncio.Task[None]] = {}
@@ -55,6 +58,7 @@ class Outbox:
             batch = self._open(tp)
             if not _append(batch, key, value, headers):  # an empty batch takes any record: never lose one
                 raise RuntimeError(f"aiokafka refused a record of {len(value)} bytes on an empty batch")
+        batch.records += 1
         if tp not in self._drains:
             drain = self._drains[tp] = asyncio.create_task(self._drain(tp))
             drain.add_done_callback(lambda task: self._cancelled_early(tp, task))
@@ -65,6 +69,16 @@ class Outbox:
         A caller cancelled meanwhile leaves the drains running."""
         while self._drains:
             await asyncio.shield(asyncio.gather(*self._drains.values(), return_exceptions=True))
+
+    async def abandon(self) -> None:
+        """Stop handing batches over (the producer is closing without a broker): every delivery
+        not handed over yet is cancelled, and its records' inputs stay unfinished."""
+        drains = list(self._drains.values())
+        for drain in drains:
+            drain.cancel()
+        await asyncio.gather(*drains, return_exceptions=True)
+        for tp in list(self._filling):
+            self._abandon(tp)
 
     def _open(self, tp: TopicPartition) -> _Batch:
         batch = self._filling[tp] = _Batch(self._producer.create_batch())
@@ -108,7 +122,12 @@ class Outbox:
             if not batch.delivery.done():
                 batch.delivery.set_exception(exc)
             return
-        sent.add_done_callback(lambda done: _settle(batch.delivery, done))
+        sent.add_done_callback(lambda done: self._settle(batch, done))
+
+    def _settle(self, batch: _Batch, sent: asyncio.Future[Any]) -> None:
+        _settle(batch.delivery, sent)
+        if not sent.cancelled() and sent.exception() is None:
+            self._written(batch.records)
 
 
 def _append(batch: _Batch, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]]) -> bool:

@@ -21,10 +21,19 @@ pauses and commits:
   is never held behind them), under their own cap, at which the retry partitions are paused;
 - offsets are committed by `consumers/commit.py`: only up to the lowest unfinished offset.
 
+A record always ends: whatever fails in its work (decoding, routing, keys, the activity state,
+identities, publishing) ends in a dead letter of its own (`RecordHandler.failed`), started here
+for every record whose work raised, so its offset becomes committable. A dead letter the broker
+does not take is written again with backoff; meanwhile the partition's commits wait, visibly:
+`oldest_unfinished_age_seconds{topic,partition}` and a log line a minute.
+
 On partition revocation the finished prefix of each revoked partition is committed, never past
-unfinished work; the new owner re-reads the rest. On stop (SIGTERM/SIGINT): fetching stops,
-in-flight calls get `shutdown_grace_s` to finish, the rest are parked on the retry topic (due
-now), everything acknowledged is committed, and `run` returns.
+unfinished work; the new owner re-reads the rest. On stop (SIGTERM/SIGINT): fetching stops, no
+call starts any more (a request that would start one is parked on the retry topic, due now),
+in-flight calls get `shutdown_grace_s` to finish, the rest are parked too, everything
+acknowledged is committed, and `run` returns, within `shutdown_grace_s + STOP_BUDGET_S` whatever
+the broker's state. When the broker did not answer, `run` raises `BrokerUnreachableError` (after
+committing nothing past unacknowledged work).
 """
 
 from __future__ import annotations
@@ -33,13 +42,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Coroutine
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from consumers.activity.tracker import Activity, NoActivity
-from consumers.commit import commit_finished
+from consumers.commit import COMMIT_TIMEOUT_S, commit_finished
 from consumers.config import ProcessorConfig, Topics
 from consumers.decode import Decoder
 from consumers.handler import Analyze, RecordHandler
@@ -49,8 +59,9 @@ from consumers.offsets import OffsetTracker
 from consumers.publish import Publisher
 from consumers.replay import Bounds, Unbounded
 from consumers.retry_policy import RetryPolicy
+from consumers.size_policy import record_limit
 from consumers.skips import Skip
-from consumers.topics import MissingTopicsError, missing_topics
+from consumers.topics import MissingTopicsError, message_limit, missing_topics
 from schemas.types import Priority
 
 Kind = Literal["live", "backfill", "retry"]
@@ -58,7 +69,14 @@ Kind = Literal["live", "backfill", "retry"]
 log = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 1.0
 RETRY_WAITING_CAP = 1000
-PARK_TIMEOUT_S = 10.0
+STOP_BUDGET_S = 10.0
+"""A stop takes at most `shutdown_grace_s` plus this, whatever the broker's state: parking,
+committing and closing the clients share it (`_Deadline`)."""
+PARK_TIMEOUT_S = 3.0
+CLOSE_TIMEOUT_S = 2.0
+"""Per client (consumer, producer) at stop."""
+STUCK_LOG_S = 60.0
+"""A partition whose commits wait this long on one record is logged, once per this interval."""
 LIVE_READ_AHEAD = 4
 """Live records with work left (a task: calls to make, activity state, a retry's due time), per call
 slot. Bounds the tasks and memory a backlog can hold; too few and the loop waits at the cap while
@@ -111,34 +129,64 @@ class Processor:
         """Set when a record finishes: the loop at its cap waits on it."""
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._stopping = False
+        """Set at stop: a record failing from then on stays unfinished (read again after a restart)."""
+        self._stuck_logged: dict[TopicPartition, float] = {}
 
     @property
     def healthy(self) -> bool:
         return self._started.is_set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set (or a replay's bounds are reached); raises `BrokerUnreachableError`
+        when the broker did not answer at the end, so acknowledged work may be left uncommitted."""
         consumer, producer = self._clients()
-        publisher = Publisher(producer, self._config.topics)
-        await producer.start()
+        publisher = Publisher(producer, self._config.topics, self._metrics, self._record_bytes)
+        deadline = _Deadline(self._config.shutdown_grace_s)
+        answered = False
         try:
-            await self._start(publisher, consumer)
-            handler = self._handler(publisher)
-            await self._loop(consumer, handler, stop)
-            await self._drain(consumer, handler)
+            if await _unless_stopped(self._start(publisher, producer, consumer), stop):
+                handler = self._handler(publisher)
+                await self._loop(consumer, handler, stop)
+                deadline.start()
+                answered = await self._drain(consumer, handler, deadline)
         finally:
             self._started.clear()
-            await consumer.stop()
-            await publisher.flush()
-            await producer.stop()
+            deadline.start()
+            answered = await self._close(consumer, publisher, producer, deadline) and answered
+        if not answered:
+            raise BrokerUnreachableError(self._config.bootstrap_servers, self._tracker.pending_count)
 
-    async def _start(self, publisher: Publisher, consumer: AIOKafkaConsumer) -> None:
-        """Learn the output topics, start reading; a missing topic is one `MissingTopicsError` naming it."""
+    async def _start(
+        self, publisher: Publisher, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer
+    ) -> None:
+        """Learn the output topics and the dead-letter topic's size limit, start reading; a missing
+        topic is one `MissingTopicsError` naming it."""
+        servers = self._config.bootstrap_servers
+        await producer.start()
         try:
             await publisher.start()
             await consumer.start()
         except UnknownTopicOrPartitionError as exc:
-            servers = self._config.bootstrap_servers
             raise MissingTopicsError(servers, await missing_topics(servers, self._config.topics.all)) from exc
+        publisher.limit_dead_letters(await message_limit(servers, self._config.topics.dlq))
+
+    async def _close(
+        self,
+        consumer: AIOKafkaConsumer,
+        publisher: Publisher,
+        producer: AIOKafkaProducer,
+        deadline: _Deadline,
+    ) -> bool:
+        """Each client closed within its share of the stop budget; False if one did not (the broker
+        gone: what it held was not acknowledged)."""
+        closed = await _within(consumer.stop(), deadline.left(CLOSE_TIMEOUT_S))
+        flushed = await publisher.close(deadline.left(CLOSE_TIMEOUT_S / 2))
+        return await _within(producer.stop(), deadline.left(CLOSE_TIMEOUT_S)) and flushed and closed
+
+    @property
+    def _record_bytes(self) -> int:
+        return record_limit(self._config.max_event_bytes)
 
     def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         c = self._config
@@ -150,6 +198,7 @@ class Processor:
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms,
             max_poll_interval_ms=c.max_poll_interval_ms,
+            max_partition_fetch_bytes=self._record_bytes,
         )
         consumer.subscribe(list(self._subscribed), listener=_Rebalance(self))
         producer = AIOKafkaProducer(
@@ -158,6 +207,7 @@ class Processor:
             enable_idempotence=False,
             linger_ms=5,
             max_batch_size=PRODUCER_BATCH_BYTES,
+            max_request_size=self._record_bytes,
         )
         self._consumer, self._producer = consumer, producer
         return consumer, producer
@@ -196,6 +246,7 @@ class Processor:
             if time.monotonic() >= next_commit:
                 await self._commit_and_measure(consumer)
                 next_commit = time.monotonic() + COMMIT_INTERVAL_S
+        self._stopping = True
 
     def _room(self) -> int:
         with_work_left = LIVE_READ_AHEAD * self._config.max_in_flight - self._live_tasks
@@ -233,11 +284,20 @@ class Processor:
     def _spawn(self, handler: RecordHandler, tp: TopicPartition, record: Any) -> None:
         """The record's work starts here; what needs awaiting gets a task (`RecordHandler.take`)."""
         self._tracker.start(tp, record.offset)
-        started = handler.take(record)  # never raises: what fails there is dead-lettered
+        self._track(handler, tp, record, handler.take(record))  # never raises: its failure comes back
+
+    def _track(
+        self,
+        handler: RecordHandler,
+        tp: TopicPartition,
+        record: Any,
+        started: asyncio.Future[None] | Coroutine[Any, Any, None],
+        last_resort: bool = False,
+    ) -> None:
         work = started if isinstance(started, asyncio.Future) else asyncio.create_task(started)
         self._tasks[work] = tp
         self._count(tp, work, 1)
-        work.add_done_callback(lambda t: self._finished(t, record.offset))
+        work.add_done_callback(lambda t: self._finished(t, handler, record, last_resort))
 
     def _count(self, tp: TopicPartition, work: asyncio.Future[None], change: int) -> None:
         kind = self._kind(tp)
@@ -245,16 +305,22 @@ class Processor:
         if kind == "live" and isinstance(work, asyncio.Task):
             self._live_tasks += change
 
-    def _finished(self, task: asyncio.Future[None], offset: int) -> None:
+    def _finished(
+        self, task: asyncio.Future[None], handler: RecordHandler, record: Any, last_resort: bool
+    ) -> None:
+        """Where every record's work ends. Failed work becomes the record's dead letter: the one
+        place that makes sure no failure anywhere leaves a record unfinished."""
         tp = self._tasks.pop(task)
         self._count(tp, task, -1)
         self._freed.set()
         if task.cancelled():
             return  # not finished: left uncommitted, read again after a restart
-        if (exc := task.exception()) is not None:
-            log.error("record %s@%s failed and stays uncommitted: %r", tp, offset, exc)
-            return
-        self._tracker.done(tp, offset)
+        if (exc := task.exception()) is None:
+            self._tracker.done(tp, record.offset)
+        elif self._stopping or last_resort or not self._tracker.owns(tp):
+            log.warning("record %s@%s not finished (%r): read again after a restart", tp, record.offset, exc)
+        else:
+            self._track(handler, tp, record, handler.failed(record, exc), last_resort=True)
 
     def _apply_backpressure(self, consumer: AIOKafkaConsumer, stalled: bool) -> None:
         """Pause inputs while every provider cools down, or when work stalls so long that the loop
@@ -281,25 +347,43 @@ class Processor:
     async def _commit_and_measure(self, consumer: AIOKafkaConsumer) -> None:
         await commit_finished(consumer, self._tracker)
         for tp in consumer.assignment():
+            labels = (tp.topic, str(tp.partition))
             highwater = consumer.highwater(tp)
             position = self._tracker.position(tp)
             if highwater is not None and position is not None:
-                self._metrics.lag.labels(tp.topic, str(tp.partition)).set(max(highwater - position, 0))
+                self._metrics.lag.labels(*labels).set(max(highwater - position, 0))
+            oldest = self._tracker.oldest_unfinished(tp)
+            self._metrics.oldest_unfinished.labels(*labels).set(oldest[1] if oldest else 0.0)
+            if oldest is not None and oldest[1] >= STUCK_LOG_S and self._kind(tp) != "retry":
+                self._log_stuck(tp, *oldest)
 
-    async def _drain(self, consumer: AIOKafkaConsumer, handler: RecordHandler) -> None:
-        """Stop: finish in-flight work within the grace period, park the rest, commit."""
+    def _log_stuck(self, tp: TopicPartition, offset: int, age_s: float) -> None:
+        """Once a minute per partition while one record holds its commits back (retry partitions
+        excepted: their records wait for their due time)."""
+        now = time.monotonic()
+        if now - self._stuck_logged.get(tp, -STUCK_LOG_S) >= STUCK_LOG_S:
+            self._stuck_logged[tp] = now
+            log.warning("%s[%s]: offset %s unfinished for %.0f s; commits of the partition wait for it",
+                        tp.topic, tp.partition, offset, age_s)  # fmt: skip
+
+    async def _drain(self, consumer: AIOKafkaConsumer, handler: RecordHandler, deadline: _Deadline) -> bool:
+        """Stop: no new call, in-flight work finished within the grace period, the rest parked,
+        what is finished committed. False if the commit did not reach the broker."""
         consumer.pause(*consumer.assignment())
+        handler.stop_calls()
         work = [t for t, tp in self._tasks.items() if self._kind(tp) != "retry"]
         if work:
-            _, late = await asyncio.wait(work, timeout=self._config.shutdown_grace_s)
+            _, late = await asyncio.wait(work, timeout=deadline.grace_left())
             if late:
                 handler.park_all()
-                await asyncio.wait(late, timeout=PARK_TIMEOUT_S)
+                await asyncio.wait(late, timeout=deadline.left(PARK_TIMEOUT_S))
         leftovers = list(self._tasks)  # retry records not yet due, anything stuck: read again later
         for task in leftovers:
             task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
-        await commit_finished(consumer, self._tracker)
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=deadline.left(0.5))
+        committed = await commit_finished(consumer, self._tracker, timeout_s=deadline.left(COMMIT_TIMEOUT_S))
+        return committed is not None
 
     async def assigned(self, partitions: list[TopicPartition]) -> None:
         if self._consumer is not None:
@@ -314,7 +398,65 @@ class Processor:
         for tp in partitions:
             self._tracker.forget(tp)
             self._paused.discard(tp)
+            self._stuck_logged.pop(tp, None)
             self._metrics.lag.remove(tp.topic, str(tp.partition))
+            self._metrics.oldest_unfinished.remove(tp.topic, str(tp.partition))
+
+
+class BrokerUnreachableError(RuntimeError):
+    """The broker did not answer at stop: work it did not acknowledge stays uncommitted."""
+
+    def __init__(self, bootstrap_servers: str, unfinished: int) -> None:
+        super().__init__(
+            f"Kafka at {bootstrap_servers} did not answer at shutdown: nothing was committed past "
+            f"unacknowledged work ({unfinished} records unfinished); they are read again after a restart"
+        )
+
+
+class _Deadline:
+    """The stop's time budget: the grace period for calls in flight, then `STOP_BUDGET_S` shared
+    by what follows, each step within its own cap and what is left."""
+
+    def __init__(self, grace_s: float) -> None:
+        self._grace_s = grace_s
+        self._started: float | None = None
+
+    def start(self) -> None:
+        if self._started is None:
+            self._started = time.monotonic()
+
+    def grace_left(self) -> float:
+        return max(self._grace_s - self._elapsed(), 0.0)
+
+    def left(self, cap: float) -> float:
+        return max(min(cap, self._grace_s + STOP_BUDGET_S - 1.0 - self._elapsed()), 0.0)
+
+    def _elapsed(self) -> float:
+        return 0.0 if self._started is None else time.monotonic() - self._started
+
+
+async def _within(step: Awaitable[None], timeout_s: float) -> bool:
+    """Whether `step` ended in time (a client closed); one that did not is abandoned."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await step
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _unless_stopped(start: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Start-up, given up when `stop` is set first (a broker that never answers): False then."""
+    starting = asyncio.ensure_future(start)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not starting.done():
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        return False
+    starting.result()
+    return True
 
 
 def _kind_of(topic: str, topics: Topics) -> Kind:

@@ -1,7 +1,9 @@
 """The records the processor writes: results, retry records and dead letters.
 
 Every method returns the broker's delivery future; the caller awaits it before marking the
-input finished (see `consumers/commit.py`).
+input finished (see `consumers/commit.py`). The counters of records written (`events_out`,
+`retries`, `dead_letters`) are counted here, when the broker acknowledged the record, so they
+equal what the topics hold.
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
+from prometheus_client import CollectorRegistry
 
 from consumers import headers as h
 from consumers.config import Topics
+from consumers.dead_letter_fit import fitted
+from consumers.metrics import ProcessorMetrics
 from consumers.outbox import Outbox
+from consumers.size_policy import DEFAULT_MAX_EVENT_BYTES, record_limit
+from gateway.metric_family import CountChild
 from schemas.envelope import AnalysisResult, envelope_json
 from schemas.identity import IdentityMerged
 from schemas.request import AnalysisRequest
@@ -66,17 +73,35 @@ def now_iso() -> str:
 
 
 class Publisher:
-    def __init__(self, producer: AIOKafkaProducer, topics: Topics) -> None:
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        topics: Topics,
+        metrics: ProcessorMetrics | None = None,
+        max_record_bytes: int = record_limit(DEFAULT_MAX_EVENT_BYTES),
+    ) -> None:
         self._producer = producer
         self._topics = topics
-        self._outbox = Outbox(producer)
+        self._metrics = metrics or ProcessorMetrics(CollectorRegistry())
+        self._outbox = Outbox(producer, self._metrics.events_out.labels("results").inc)
         self._counts: dict[str, int] = {}
         """Partitions per topic as last seen in the producer's metadata."""
+        self._max_record_bytes = max_record_bytes
+        """The producer's `max_request_size`."""
+        self._dead_letter_bytes = max_record_bytes
+        """What a dead letter may take: the producer's limit, or the dead-letter topic's if lower."""
 
     async def start(self) -> None:
-        """Learn the results topic's partitions (waits for the producer's metadata) before the
-        first result: `result` then never waits."""
-        self._counts[self._topics.results] = len(await self._producer.partitions_for(self._topics.results))
+        """Learn the partitions of every topic written (results, retries, dead letters; waits for the
+        producer's metadata) before the first record: a send then never waits for metadata, which
+        a producer whose broker is gone would wait for without end."""
+        for topic in (self._topics.results, self._topics.retry, self._topics.dlq):
+            self._counts[topic] = len(await self._producer.partitions_for(topic))
+
+    def limit_dead_letters(self, topic_bytes: int) -> None:
+        """The dead-letter topic's own `max.message.bytes`: dead letters are fitted to the lower
+        of it and the producer's limit (`consumers/dead_letter_fit.py`)."""
+        self._dead_letter_bytes = min(self._max_record_bytes, topic_bytes)
 
     def result(self, envelope: AnalysisResult[Any]) -> Delivery:
         """Keyed by subject, so one subject's results stay in order on one partition; batched per
@@ -96,11 +121,22 @@ class Publisher:
             key=record.subject.encode(),
             headers=headers,
         )
-        return delivery
+        return _when_written(delivery, self._metrics.events_out.labels("results"))
 
     async def flush(self) -> None:
         """Every result published so far handed to the producer (call before stopping it)."""
         await self._outbox.flush()
+
+    async def close(self, timeout_s: float) -> bool:
+        """`flush` within `timeout_s` (before stopping the producer); what is not handed over by
+        then is abandoned, its deliveries cancelled. Whether everything was handed over."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.flush()
+        except TimeoutError:
+            await self._outbox.abandon()
+            return False
+        return True
 
     def _partition_count(self, topic: str) -> int:
         """From the producer's metadata at hand (it follows a topic that grows), else as last seen."""
@@ -126,12 +162,14 @@ class Publisher:
         delivery: Delivery = await self._producer.send(
             self._topics.retry, value, key=origin.key, headers=h.encode(meta)
         )
-        return delivery
+        m = self._metrics
+        return _when_written(delivery, m.retries.labels(failure.error_type), m.events_out.labels("retry"))
 
     async def dead_letter(
         self, origin: Origin, failure: Failure, replay_topic: str, **extra: str
     ) -> Delivery:
-        """The original value and key untouched, the story in headers."""
+        """The original value, key and headers untouched when they fit the dead-letter topic, else
+        a bounded prefix (`consumers/dead_letter_fit.py`); the story in headers."""
         meta = (
             self._origin_headers(origin)
             | extra
@@ -143,11 +181,13 @@ class Publisher:
                 h.REPLAY_TOPIC: replay_topic,
             }
         )
-        headers = h.own_headers(origin.headers) + h.encode(meta)
+        own = h.own_headers(origin.headers)
+        letter = fitted(origin.key, origin.value, own, h.encode(meta), self._dead_letter_bytes)
         delivery: Delivery = await self._producer.send(
-            self._topics.dlq, origin.value, key=origin.key, headers=headers
+            self._topics.dlq, letter.value, key=letter.key, headers=letter.headers
         )
-        return delivery
+        m = self._metrics
+        return _when_written(delivery, m.dead_letters.labels(failure.error_type), m.events_out.labels("dlq"))
 
     @staticmethod
     def _origin_headers(origin: Origin) -> dict[str, object]:
@@ -157,6 +197,18 @@ class Publisher:
             h.ORIGINAL_OFFSET: origin.offset,
             h.EVENT_ID: origin.event_id,
         }
+
+
+def _when_written(delivery: Delivery, *counts: CountChild) -> Delivery:
+    """Counted once the broker acknowledged the record, not when it was handed to the producer."""
+
+    def written(done: Delivery) -> None:
+        if not done.cancelled() and done.exception() is None:
+            for count in counts:
+                count.inc()
+
+    delivery.add_done_callback(written)
+    return delivery
 
 
 @lru_cache(maxsize=65_536)

@@ -18,6 +18,7 @@ offset: nothing is before it, so only the record there is checked. A gap just be
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,8 +27,12 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from consumers.topics import topic_partitions
+
 FETCH_TIMEOUT_MS = 2000
 FETCH_ROUNDS = 10
+LOOKUP_ATTEMPTS = 5
+LOOKUP_BACKOFF_S = 0.2
 
 
 class Bounds(Protocol):
@@ -132,7 +137,7 @@ async def plan_replay(
     )
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics)
+        partitions = await topic_partitions(bootstrap_servers, topics)
         consumer.assign(partitions)
         first = await consumer.beginning_offsets(partitions)
         stop = await _high_water(consumer, first)
@@ -143,20 +148,6 @@ async def plan_replay(
         return ReplayPlan(since_ms, until_ms, start, stop, by_time=True)
     finally:
         await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
-    found: list[TopicPartition] = []
-    for topic in topics:
-        numbers = await _partitions_for(consumer, topic)
-        found += [TopicPartition(topic, n) for n in sorted(numbers)]
-    return found
-
-
-async def _partitions_for(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    if topic not in await consumer.topics():  # refreshes the metadata of every topic
-        raise LookupError(f"topic {topic!r} does not exist")
-    return set(consumer.partitions_for_topic(topic) or ())
 
 
 async def _high_water(
@@ -185,11 +176,17 @@ async def _by_time(
     stop: Mapping[TopicPartition, int],
 ) -> dict[TopicPartition, int] | None:
     """The broker's answer, None past the end mapped to the stop offset; None if it cannot answer."""
-    try:
-        found = await consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
-    except (KafkaError, TimeoutError):  # a refusal means: no time lookup on this broker
-        return None
-    return {tp: (found[tp].offset if found.get(tp) is not None else stop[tp]) for tp in partitions}
+    for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+        try:
+            found = await consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
+            return {tp: (found[tp].offset if found.get(tp) is not None else stop[tp]) for tp in partitions}
+        except KafkaError as exc:  # a refusal means: no time lookup on this broker
+            if not exc.retriable or attempt == LOOKUP_ATTEMPTS:
+                return None
+        except TimeoutError:
+            return None
+        await asyncio.sleep(LOOKUP_BACKOFF_S * attempt)  # e.g. a leader being elected: ask again
+    return None
 
 
 async def lookup_holds(

@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from consumers.config import Topics
+from consumers.size_policy import KAFKA_DEFAULT_MESSAGE_BYTES
 
 DEFAULT_TIMEOUT_S = 10.0
+MAX_MESSAGE_BYTES = "max.message.bytes"
 _ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
 
@@ -37,16 +41,21 @@ async def ensure_topics(
 ) -> list[str]:
     """Create every topic of `topics.all` that does not exist yet; return the names created.
 
-    Safe to run twice and concurrently: a topic that already exists (whatever its partition count) is left
-    as it is. Raises `aiokafka.errors.KafkaError` (KafkaConnectionError if the broker is unreachable,
-    TimeoutError after `timeout_s`) on any other failure.
+    Each new topic takes records of `topics.max_message_bytes` (its `max.message.bytes`: the size policy
+    of `consumers/size_policy.py`). Safe to run twice and concurrently: a topic that already exists
+    (whatever its partition count and limits) is left as it is. Raises `aiokafka.errors.KafkaError`
+    (KafkaConnectionError if the broker is unreachable, TimeoutError after `timeout_s`) on any other
+    failure.
     """
     async with admin_client(bootstrap_servers, timeout_s) as admin, asyncio.timeout(timeout_s):
         existing = set(await admin.list_topics())
         missing = [name for name in topics.all if name not in existing]
         if not missing:
             return []
-        new = [NewTopic(name, topics.partitions, topics.replication) for name in missing]
+        limits = {MAX_MESSAGE_BYTES: str(topics.max_message_bytes)}
+        new = [
+            NewTopic(name, topics.partitions, topics.replication, topic_configs=limits) for name in missing
+        ]
         response = await admin.create_topics(new, timeout_ms=int(timeout_s * 1000))
     return _created(response.topic_errors, missing)
 
@@ -97,6 +106,28 @@ async def missing_topics(bootstrap_servers: str, names: Iterable[str]) -> set[st
     return set(names) - present
 
 
+async def topic_partitions(bootstrap_servers: str, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of `topics`, in order; `LookupError` for a topic the cluster does not have.
+
+    Asked of the cluster itself: a client's cached metadata names only the topics it already uses.
+    """
+    wanted = list(topics)
+    async with admin_client(bootstrap_servers) as admin:
+        described = {topic["topic"]: topic for topic in await admin.describe_topics(None)}
+    found: list[TopicPartition] = []
+    for name in wanted:
+        topic = described.get(name)
+        if topic is None or topic["error_code"] != 0:
+            raise LookupError(f"the broker has no topic {name}")
+        found += [TopicPartition(name, p["partition"]) for p in sorted(topic["partitions"], key=_number)]
+    return found
+
+
+def _number(partition: dict[str, Any]) -> int:
+    number: int = partition["partition"]
+    return number
+
+
 def _all_ready(described: list[dict[str, Any]], wanted: set[str]) -> bool:
     ready = {
         topic["topic"]
@@ -106,3 +137,21 @@ def _all_ready(described: list[dict[str, Any]], wanted: set[str]) -> bool:
         and all(partition["leader"] >= 0 for partition in topic["partitions"])
     }
     return wanted <= ready
+
+
+async def message_limit(bootstrap_servers: str, topic: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
+    """The largest record batch `topic` accepts (its `max.message.bytes`); Kafka's default when the
+    broker does not say (a broker without DescribeConfigs, a topic it does not describe)."""
+    try:
+        async with admin_client(bootstrap_servers, timeout_s) as admin, asyncio.timeout(timeout_s):
+            resource = ConfigResource(ConfigResourceType.TOPIC, topic, {MAX_MESSAGE_BYTES: None})
+            responses = await admin.describe_configs([resource])
+    except (KafkaError, TimeoutError, OSError):
+        return KAFKA_DEFAULT_MESSAGE_BYTES
+    for response in responses:
+        for entry in response.resources:
+            error_code, entries = entry[0], entry[4]
+            for config in entries if not error_code else ():
+                if config[0] == MAX_MESSAGE_BYTES and str(config[1]).isdigit():
+                    return int(config[1])
+    return KAFKA_DEFAULT_MESSAGE_BYTES

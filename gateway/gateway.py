@@ -140,7 +140,7 @@ class Gateway:
         self._metrics = metrics or default_metrics()
         self._probe = probe or AvailabilityProbe()
         self._sleep = sleep
-        redactors = (lambda: redactor) if redactor else shared_redactor
+        redactors = shared_redactor if redactor is None else (lambda: redactor)
         self._outbound = Outbound(redactors, self._metrics.redactions, config.redaction.unredacted)
         """Every request a provider is sent passes here: secrets redacted (`gateway/redaction/`)."""
         self._routed = {name: p for name, p in providers.items() if isinstance(p, RoutedProvider)}

@@ -1,7 +1,7 @@
 """The envelope every analysis result travels in (the `analysis.results` record value)."""
 
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 from cachetools import LRUCache
@@ -52,6 +52,16 @@ class AnalysisResult(BaseModel, Generic[R]):
     cost_usd: float = Field(ge=0)
     created_at: datetime = Field(default_factory=utc_now)
     source: SourceRef | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        """A field of the result, read on the envelope: `envelope.skills` is `envelope.result.skills`,
+        as the original design's callers read results. Only the result model's fields are found
+        this way, after the envelope's own attributes; no result model has a field the envelope
+        has too (tests/test_llm_names.py), so neither hides the other. Typed: `envelope.result`."""
+        result = self.__dict__.get("result")
+        if name.startswith("_") or result is None or name not in type(result).model_fields:
+            return super().__getattr__(name)  # type: ignore[misc]  # pydantic's, for private attributes
+        return getattr(result, name)
 
 
 _RESULT_JSON_MEMO = 4096

@@ -28,9 +28,11 @@ from gateway.metrics import GatewayMetrics
 from gateway.providers.base import Provider
 from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
+from gateway.providers.rules import RulesProvider
 from gateway.redaction.locality import is_loopback
 from schemas.events import CodeChangeEvent, parse_activity
 from schemas.request import AnalysisRequest
+from schemas.results import CodeQualityResult
 from schemas.types import AnalysisType
 from tests.corpora import WEBHOOKS
 from tests.support.credentials import CONTEXTS, Credential, corpus, secrets_of
@@ -230,6 +232,23 @@ async def test_local_providers_may_get_content_unredacted_never_claude(
             await gw.aclose()
         assert (token in received(ollama_sim)) is local_sees_secret
         assert token not in received(claude_sim) and "[REDACTED:stripe]" in received(claude_sim)
+
+
+async def test_the_keyless_provider_still_flags_a_secret_it_never_sees() -> None:
+    """Redaction leaves the analyses what they need: a redacted secret is still a security issue."""
+    token = next(c.value for c in CORPUS if c.name == "stripe live key, current length")
+    diff = f'diff --git a/pay.py b/pay.py\n@@ -0,0 +1,2 @@\n+STRIPE = "{token}"\n+charge(STRIPE)'
+    request = AnalysisRequest(analysis_type=AnalysisType.CODE_QUALITY, content=diff)
+    gw = gateway(RulesProvider(), metrics=GatewayMetrics(CollectorRegistry()))
+    try:
+        envelope = await gw.analyze(request)
+    finally:
+        await gw.aclose()
+    assert isinstance(envelope.result, CodeQualityResult)
+    security = [issue for issue in envelope.result.issues if issue.category == "security"]
+    assert [(i.severity, i.description, i.location) for i in security] == [
+        ("high", "rules: secret in code (redacted before analysis) (1 line(s))", "pay.py:1")
+    ]
 
 
 def test_only_rules_and_loopback_servers_count_as_local() -> None:

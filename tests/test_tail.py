@@ -45,7 +45,7 @@ async def test_tail_prints_results_as_rows_and_other_records_with_their_place(
     assert code == 0, err
     assert f"following {topics.results}" in err and "from the beginning" in err
     other, row = sorted(out.splitlines(), key=lambda line: line.startswith("mona"))  # two partitions
-    assert row.startswith("mona | skill_extraction | language Python, frameworks ")
+    assert row.startswith("mona | skill_extraction | language python, frameworks ")
     assert "flask" in row.lower() and "| rules | cache miss |" in row
     assert other.startswith(f"{topics.results}[") and "key=k h=v value=not json" in other
 

@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from aexy_stream.cli import (
     analyze,
     backfill,
+    dashboard,
     dlq,
     ingest,
     replay,
@@ -37,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="aexy-stream", description="LLM analysis of engineering activity")
     root.add_argument("-v", "--verbose", action="store_true", help="log one JSON line per analysis to stderr")
     subcommands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (analyze, run, topics, dlq, schemas, ingest, backfill, replay, tail):
+    for module in (analyze, run, topics, dlq, schemas, ingest, backfill, replay, tail, dashboard):
         module.register(subcommands)
     for plugin in sorted(entry_points(group=PLUGIN_GROUP), key=lambda entry: entry.name):
         register: Register = plugin.load()

@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+
+from consumers.topics import topic_partitions
 
 START_TIMEOUT_S = 10.0
 
@@ -17,8 +19,9 @@ async def assigned_consumer(
 ) -> AsyncIterator[AIOKafkaConsumer]:
     """A started consumer on every partition of `topics`, at their start or at their end.
 
-    LookupError for a topic the broker does not have (none is auto-created: only the metadata of
-    existing topics is asked for). Nothing is committed.
+    LookupError for a topic the broker does not have (none is auto-created: the partitions are asked
+    of the cluster, not of the consumer's metadata, which names only topics it already reads).
+    Nothing is committed.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, client_id=client_id
@@ -26,19 +29,9 @@ async def assigned_consumer(
     try:
         async with asyncio.timeout(START_TIMEOUT_S):
             await consumer.start()
-            await consumer.topics()
-        consumer.assign(partitions(consumer, topics))
+            assigned = await topic_partitions(bootstrap_servers, topics)
+        consumer.assign(assigned)
         await (consumer.seek_to_beginning() if from_beginning else consumer.seek_to_end())
         yield consumer
     finally:
         await consumer.stop()
-
-
-def partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-    found: list[TopicPartition] = []
-    for topic in topics:
-        numbers = consumer.partitions_for_topic(topic)
-        if not numbers:
-            raise LookupError(f"the broker has no topic {topic}")
-        found += [TopicPartition(topic, number) for number in sorted(numbers)]
-    return found

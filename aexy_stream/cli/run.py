@@ -11,9 +11,10 @@ from aexy_stream import gc_tuning
 from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import fail
 from aexy_stream.compose import App
+from consumers.client_logs import rate_limit_client_logs
 from consumers.http import build_app, serving
 from consumers.metrics import ProcessorMetrics
-from consumers.processor import Processor
+from consumers.processor import BrokerUnreachableError, Processor
 from consumers.topics import MissingTopicsError
 from gateway.metrics import default_metrics
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(_args: argparse.Namespace, app: App) -> int:
     try:
         asyncio.run(serve(app))
-    except MissingTopicsError as exc:
+    except (MissingTopicsError, BrokerUnreachableError) as exc:
         return fail(str(exc))
     return 0
 
@@ -39,6 +40,7 @@ async def serve(app: App) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    rate_limit_client_logs()  # a broker gone makes aiokafka log dozens of lines a second
     gateway_metrics = default_metrics()
     gateway = app.gateway(metrics=gateway_metrics)
     metrics = ProcessorMetrics(gateway_metrics.registry)

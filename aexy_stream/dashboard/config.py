@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from consumers.config import ProcessorConfig
+
+_PROCESSOR = ProcessorConfig()
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass(frozen=True, slots=True)
 class DashboardConfig:
-    bootstrap_servers: str = "localhost:9092"
-    topic: str = "analysis.results"
+    bootstrap_servers: str = _PROCESSOR.bootstrap_servers
+    topic: str = _PROCESSOR.topics.results
     host: str = "127.0.0.1"
     """Loopback by default: any other address needs `token`."""
     port: int = 8765
-    token: str = ""
+    token: str = field(default="", repr=False)
     """DASHBOARD_TOKEN: required to bind anywhere but loopback; asked of every request when set."""
     hide_risks: bool = False
     """DASHBOARD_HIDE_RISKS: attrition and burnout results are dropped as they are read, never shown."""

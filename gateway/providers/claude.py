@@ -31,6 +31,10 @@ from gateway.providers.base import (
 )
 from gateway.providers.ratelimit_headers import anthropic_hint
 
+DEFAULT_RPM = 50
+DEFAULT_TPM = 100_000
+"""Claude's requests and tokens per minute unless CLAUDE_RPM / CLAUDE_TPM say otherwise."""
+
 UNREADABLE = (ValueError, TypeError, AttributeError)
 """What reading a 200 whose body is not the expected model raises."""
 

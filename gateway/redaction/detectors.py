@@ -3,8 +3,9 @@
 Every plugin detect-secrets ships is used (its plugin list is read from the library, so a new plugin
 in a later release is used without a change here) but `IPPublicDetector`: an address is no
 credential, and the analyses need it. Each plugin runs through its own `analyze_string`, on the lines
-its patterns' literals let through; none runs through `scan_line`, whose per-call set-up costs about a
-millisecond a line, and no plugin's `verify` (a network call to the issuer) is ever called.
+its patterns' literals let through; none runs through `scan_line`, which sets its filters up again
+on every call (figures: bench/README.md, "Redaction"), and no plugin's `verify` (a network call to
+the issuer) is ever called.
 
 Order: formats with a fixed shape first (detect-secrets' plugins, then `rules.TOKENS`), then the
 generic judgements (detect-secrets' keyword plugin, `rules.NAMED`, then the entropy plugins), so a
@@ -33,6 +34,7 @@ from detect_secrets.plugins.keyword import (
 from detect_secrets.util.filetype import determine_file_type
 
 import gateway.redaction.library  # noqa: F401 - after detect-secrets: undoes what importing it set
+from gateway.redaction.filters import is_not_random
 from gateway.redaction.literals import Gate, gate_of, min_width
 from gateway.redaction.rules import NAMED, TOKENS, Rule, named_values
 from gateway.redaction.scan import Detector
@@ -156,9 +158,10 @@ def _keyword_values(plugin: KeywordDetector, line: str, path: str) -> Iterator[s
 
 
 def _entropy_values(plugin: HighEntropyStringsPlugin, line: str, path: str) -> Iterator[str]:
-    """Quoted strings over the plugin's limit (its `analyze_line` applies the limit). A string of n
-    characters has at most log2(n) bits of entropy a character: shorter ones are not computed."""
-    shortest = 2**plugin.entropy_limit
+    """Quoted strings over the plugin's limit (its `analyze_line` applies the limit) that are not
+    names (`filters.is_not_random`). A string of n characters has at most log2(n) bits of entropy a
+    character: shorter ones are not computed."""
+    shortest, limit, entropy = 2**plugin.entropy_limit, plugin.entropy_limit, plugin.calculate_shannon_entropy
     for value in plugin.analyze_string(line):
-        if len(value) > shortest and plugin.calculate_shannon_entropy(value) > plugin.entropy_limit:
+        if len(value) > shortest and not is_not_random(value) and entropy(value) > limit:
             yield value

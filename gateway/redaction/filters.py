@@ -5,7 +5,8 @@ prefix, a length, a checksum) is trusted as it is; a generic one (a secret-sound
 checked with the other heuristics detect-secrets applies by default (`$X`, sequential strings such as
 `abcdef`, UUIDs, values of ids such as `user_id = "..."`, values without a letter, lines that assign
 from a call or an index such as `token = read_token()`) and one of ours, `is_likely_digest`: a value
-named a hash on its line (`sha`, `digest`, `checksum`, `commit`, ...) is a hash, not a secret.
+named a hash on its line (`sha`, `digest`, `checksum`, `commit`, ...) is a hash, not a secret. The
+entropy plugins' values also pass `is_not_random` (names, IDNA labels).
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ def dismissed(value: str, line: str, *, generic: bool) -> bool:
         or is_indirect_reference(line)
         or is_likely_digest(value, line)
     )
+
+
+def is_not_random(value: str) -> bool:
+    """For the entropy plugins: a value of letters alone (and `_`, `-`) is a name, however many
+    letters it mixes (`_LSSetApplicationLaunchServicesServerConnectionStatus`); an IDNA label
+    (`xn--...`) is a host name."""
+    return _LETTERS.fullmatch(value) is not None or value.startswith("xn--")
+
+
+_LETTERS = re.compile(r"[A-Za-z_-]+")
 
 
 def is_likely_digest(value: str, line: str) -> bool:

@@ -15,14 +15,20 @@ themselves are never logged. Providers in `unredacted` get the request as it is:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import orjson
+from cachetools import LRUCache
 
 from gateway.metric_family import CounterFamily
 from gateway.redaction.redactor import Redactor
 from schemas.request import AnalysisRequest
 
 PLAIN = (int, float, bool, type(None))
+_SCALARS = frozenset(PLAIN)
+CONTEXTS_KEPT = 1024
+Found = tuple[tuple[str, int], ...]
 
 
 class Outbound:
@@ -35,59 +41,97 @@ class Outbound:
         self._redactor = redactor
         self._counter = counter
         self._unredacted = unredacted
+        self._contexts: LRUCache[bytes, tuple[dict[str, Any] | None, Found]] = LRUCache(CONTEXTS_KEPT)
+        """A context's JSON -> its redacted form (None: nothing to redact): a commit's analyses carry
+        equal contexts, each a dict of its own, walked once."""
 
     def request_for(self, provider: str, request: AnalysisRequest) -> AnalysisRequest:
         """`request` as `provider` may see it."""
         if provider in self._unredacted:
             return request
-        redactor, found = self._redactor(), Counter[str]()
+        redactor = self._redactor()
         content = redactor.redact(request.content)
-        found.update(dict(content.found))
-        context = _context(redactor, request.context, found)
+        redacted, in_context = self._context(redactor, request.context)
+        found = Counter(dict(content.found)) + Counter(dict(in_context))
         if not found:
             return request
         for kind, count in found.items():
             self._counter.labels(kind).inc(count)
+        context = request.context if redacted is None else redacted
         return request.model_copy(update={"content": content.text, "context": context})
 
+    def _context(self, redactor: Redactor, context: dict[str, Any]) -> tuple[dict[str, Any] | None, Found]:
+        try:
+            key: bytes | None = orjson.dumps(context)
+        except TypeError:  # not JSON (a set, an object): walked every time
+            key = None
+        known = None if key is None else self._contexts.get(key)
+        if known is None:
+            known = _redacted_context(redactor, context)
+            if key is not None:
+                self._contexts[key] = known
+        redacted, found = known
+        if redacted is not None and key is not None:
+            redacted = orjson.loads(orjson.dumps(redacted))  # a dict of its own for every request
+        return redacted, found
 
-def _context(redactor: Redactor, context: dict[str, Any], found: Counter[str]) -> dict[str, Any]:
-    """The context with its strings redacted, scanned as one text (one line or more per string); a
-    block that spans strings makes each string be scanned alone."""
-    strings: list[str] = []
-    _collect(context, strings)
+
+def _redacted_context(redactor: Redactor, context: dict[str, Any]) -> tuple[dict[str, Any] | None, Found]:
+    """The context with its strings redacted (None when none holds a secret). The strings of each
+    top-level field are scanned as one text, one line or more per string (the parts of a split commit
+    share their `commit` field: scanned once); a block that spans strings makes each string of that
+    field be scanned alone."""
+    found: Counter[str] = Counter()
+    redacted: dict[str, Any] = {}
+    for key, value in context.items():
+        redacted[key], in_field = _redacted_value(redactor, value)
+        found.update(dict(in_field))
+    return (redacted, tuple(sorted(found.items()))) if found else (None, ())
+
+
+def _redacted_value(redactor: Redactor, value: Any) -> tuple[Any, Found]:
+    strings = strings_of(value)
     if not strings:
-        return context
+        return value, ()
     redacted = redactor.redact("\n".join(strings))
     if not redacted.found:
-        return context
+        return value, ()
     lines = redacted.text.split("\n")
     if len(lines) == sum(s.count("\n") + 1 for s in strings):
-        replaced = iter(_regrouped(lines, strings))
-        found.update(dict(redacted.found))
-    else:
-        alone = [redactor.redact(s) for s in strings]
-        replaced = iter(r.text for r in alone)
-        for r in alone:
-            found.update(dict(r.found))
-    rebuilt: dict[str, Any] = _rebuilt(context, replaced)
-    return rebuilt
+        return _rebuilt(value, iter(_regrouped(lines, strings))), redacted.found
+    alone = [redactor.redact(s) for s in strings]
+    found = sum((Counter(dict(r.found)) for r in alone), Counter[str]())
+    return _rebuilt(value, iter(r.text for r in alone)), tuple(sorted(found.items()))
 
 
-def _collect(value: Any, strings: list[str]) -> None:
-    if isinstance(value, str):
-        strings.append(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, strings)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for item in _ordered(value):
-            _collect(item, strings)
-    elif not isinstance(value, PLAIN):
-        strings.append(str(value))  # rendered with str() in the prompt: redacted as that text
+def strings_of(value: Any) -> list[str]:
+    """Every string in `value`, depth first, in the order `_rebuilt` puts them back."""
+    strings: list[str] = []
+    stack: list[Any] = [value]
+    pop, push, add = stack.pop, stack.extend, strings.append
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is str:
+            add(value)
+        elif kind in _SCALARS:
+            continue
+        elif kind is dict:
+            push(reversed(value.values()))
+        elif kind is list:
+            push(reversed(value))
+        elif isinstance(value, str):
+            strings.append(str(value))
+        elif isinstance(value, dict):
+            push(reversed(value.values()))
+        elif isinstance(value, list | tuple | set | frozenset):
+            push(reversed(_ordered(value)))
+        elif not isinstance(value, PLAIN):
+            strings.append(str(value))  # rendered with str() in the prompt: redacted as that text
+    return strings
 
 
-def _rebuilt(value: Any, replaced: Any) -> Any:
+def _rebuilt(value: Any, replaced: Iterator[str]) -> Any:
     if isinstance(value, dict):
         return {key: _rebuilt(item, replaced) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

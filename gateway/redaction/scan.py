@@ -150,6 +150,9 @@ def _redact_line(detector: Detector, line: str, path: str, found: Counter[str]) 
 def _replace(line: str, value: str, marker: str) -> tuple[str, int]:
     count, start = 0, line.find(value)
     while start >= 0:
+        if line.rfind("[REDACTED:", 0, start) > line.rfind("]", 0, start):  # inside a marker
+            start = line.find(value, start + 1)
+            continue
         begin, end = _widened(line, start, start + len(value))
         line = line[:begin] + marker + line[end:]
         count += 1

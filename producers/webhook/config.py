@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from consumers.config import ProcessorConfig
+from consumers.size_policy import RECORD_OVERHEAD_BYTES
 from producers.kafka import ProducerConfig
 
-GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024
-"""GitHub caps webhook payloads at 25 MB."""
-RECORD_OVERHEAD_BYTES = 1024 * 1024
-"""Room for key, headers and batch framing above the largest body, in the producer's request size."""
+__all__ = ["RECORD_OVERHEAD_BYTES", "GitHubApiConfig", "WebhookConfig"]
 _PROCESSOR = ProcessorConfig()
 """The receiver writes the processor's input topics, within its record size."""
 
@@ -38,7 +36,9 @@ class WebhookConfig:
     """Accept unsigned deliveries when no secret is set: local development only."""
     activity_topic: str = _PROCESSOR.topics.activity
     code_changes_topic: str = _PROCESSOR.topics.code_changes
-    max_body_bytes: int = GITHUB_MAX_BODY_BYTES
+    max_body_bytes: int = _PROCESSOR.max_event_bytes
+    """Larger deliveries are answered 413: the body is published as it came, and the processor takes
+    no record over MAX_EVENT_BYTES (`consumers/size_policy.py`)."""
     max_event_bytes: int = _PROCESSOR.max_event_bytes
     """A code change over this (the processor's MAX_EVENT_BYTES) loses its largest patches until it fits;
     one still over it without any patch is not published (`commits_skipped{reason="too_large"}`)."""

@@ -96,7 +96,8 @@ def test_a_shift_without_enough_history_is_not_judged_and_not_scored() -> None:
     shift = factor(burnout, "after_hours_shift")
     assert shift.weight == 0.0
     assert "not judged, own baseline covers 19 days (needs 56)" in shift.evidence
-    assert burnout.risk_score == 0.0 and "after_hours_share" not in burnout.unobserved  # seen, too short
+    assert burnout.risk_score == 0.0 and burnout.unobserved == []  # all seen, the history too short
+    assert "not judged" in factor(burnout, "rising_workload").evidence
 
 
 # -- what the source cannot observe ----------------------------------------------------------------

@@ -71,7 +71,7 @@ def commits(path: Path) -> Iterator[CodeChangeEvent]:
 @pytest.fixture(scope="module")
 def results(libuv: Path) -> list[tuple[AnalysisType, Any]]:
     """Every risk result the sample asks for."""
-    config, state = ActivityConfig(), {}
+    config, state = ActivityConfig(), dict[str, docs.Doc]()
     asked: set[tuple[str, int]] = set()
     made: list[tuple[AnalysisType, Any]] = []
     for event in commits(libuv):

@@ -343,15 +343,15 @@ def read_activity(facts: Mapping[str, Any]) -> Activity:
 
 
 def workload(activity: Activity) -> Trend:
-    """Commits + PRs + reviews per week, over the metrics known on both sides."""
-    known = [t for t in activity.trends.values() if t.known]
-    if not known:
+    """Commits + PRs + reviews per week, over the metrics given on both sides."""
+    paired = [t for t in activity.trends.values() if t.current is not None and t.previous is not None]
+    if not paired:
         return Trend("total activity/week", None, None)
     return Trend(
         "total activity/week",
-        sum(t.current or 0.0 for t in known),
-        sum(t.previous or 0.0 for t in known),
-        known[0].span,
+        sum(t.current or 0.0 for t in paired),
+        sum(t.previous or 0.0 for t in paired),
+        paired[0].span,
         rate=True,
     )
 

@@ -3,7 +3,8 @@
 Issues (one per rule and file for line rules, one per function for function rules):
 
 * line rules (`LINE_RULES`): hard-coded secrets (keyword = long literal, AWS keys, GitHub tokens,
-  private-key blocks) -> high security; `eval(` -> medium security; bare `except:` -> medium
+  private-key blocks, and the gateway's `[REDACTED:<kind>]` markers where it removed one) -> high
+  security; `eval(` -> medium security; bare `except:` -> medium
   correctness; TODO/FIXME/XXX/HACK -> low maintainability; debugger statements -> low readability;
   lines over `LONG_LINE` characters -> low readability;
 * function rules (lizard): more than `LONG_FUNCTION` lines -> medium (twice that: high)
@@ -106,6 +107,13 @@ LINE_RULES: tuple[LineRule, ...] = (
         "security",
         "private key block in code",
         "Remove the key from the repository and rotate it.",
+    ),
+    _rule(
+        r"\[REDACTED:\w+\]",
+        "high",
+        "security",
+        "secret in code (redacted before analysis)",
+        "Revoke the secret and load it from a secret store or the environment.",
     ),
     _rule(
         r"(?<![\w.])eval\(",

@@ -1,0 +1,133 @@
+"""A record always ends: whatever fails in its work, it ends in a dead letter that fits the
+dead-letter topic, its offset is committed, and the records after it are processed."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+
+import orjson
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from prometheus_client import CollectorRegistry
+
+from aexy_dev.simulator import SimulatorHandle
+from consumers import headers as h
+from consumers.activity.config import ActivityConfig
+from consumers.activity.identity import Pseudonyms
+from consumers.activity.store.memory import MemoryStateStore
+from consumers.activity.tracker import ActivityTracker
+from consumers.config import Topics
+from consumers.metrics import ProcessorMetrics
+from consumers.size_policy import DEAD_LETTER_PREFIX_BYTES, KAFKA_DEFAULT_MESSAGE_BYTES
+from consumers.topics import MAX_MESSAGE_BYTES, admin_client, message_limit
+from tests.pipeline.harness import acked_producer, claude_gateway, commit_event, processor_config, running
+from tests.pipeline.test_lifecycle import committed
+from tests.plugins.kafka import KafkaBroker, consume_all, produce
+
+OWN_HEADERS = [("x-github-event", b"push"), ("x-github-delivery", b"d-1")]
+
+
+async def set_limit(kafka: KafkaBroker, topic: str, limit: int) -> None:
+    """A topic created otherwise than by `topics create` (another limit than the pipeline's)."""
+    async with admin_client(kafka.bootstrap_servers) as admin:
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic, {MAX_MESSAGE_BYTES: str(limit)})]
+        )
+    while await message_limit(kafka.bootstrap_servers, topic) != limit:
+        await asyncio.sleep(0.1)
+
+
+async def publish_oversized(kafka: KafkaBroker, topic: str, value: bytes) -> None:
+    """With a producer sized for it, then an ordinary commit behind it on the same partition."""
+    producer = acked_producer(kafka.bootstrap_servers, max_request_size=len(value) + 1024 * 1024)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"octo/app", headers=OWN_HEADERS, partition=0)
+    finally:
+        await producer.stop()
+
+
+async def dead_letter_of(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, topic: str, value: bytes
+) -> tuple[object, dict[str, str], ProcessorMetrics]:
+    """Runs the processor over `value` on `topic` followed by a good commit; the dead letter."""
+    await publish_oversized(kafka, topic, value)
+    good = commit_event()
+    await produce(kafka.bootstrap_servers, topics.code_changes, [good], key=b"octo/app")
+    config = processor_config(kafka.bootstrap_servers, topics)
+    metrics = ProcessorMetrics(CollectorRegistry())
+    gateway = claude_gateway(sim)
+    async with running(config, gateway, metrics=metrics):
+        (dead,) = await consume_all(kafka.bootstrap_servers, topics.dlq, 1, timeout_s=30)
+        assert len(await consume_all(kafka.bootstrap_servers, topics.results, 3, timeout_s=30)) == 3
+        while await committed(kafka, config.group_id, topic, topics.partitions) < 1:
+            await asyncio.sleep(0.2)  # its offset was committed: the partition goes on
+    await gateway.aclose()
+    return dead, h.as_dict(dead.headers), metrics  # type: ignore[attr-defined]
+
+
+async def test_a_5_mb_record_is_dead_lettered_with_a_prefix_and_its_story(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    await set_limit(kafka, topics.activity, 8 * 1024 * 1024)  # larger than the pipeline accepts
+    value = b'{"action": "opened", "pad": "' + b"x" * 5_000_000 + b'"}'
+    dead, meta, metrics = await dead_letter_of(kafka, topics, sim, topics.activity, value)
+    assert dead.key == b"octo/app"  # type: ignore[attr-defined]
+    assert dead.value == value[:DEAD_LETTER_PREFIX_BYTES]  # type: ignore[attr-defined]
+    assert meta[h.ORIGINAL_SIZE] == str(len(value))
+    assert meta[h.ORIGINAL_SHA256] == hashlib.sha256(value).hexdigest()
+    assert meta[h.DLQ_VALUE_KEPT] == str(DEAD_LETTER_PREFIX_BYTES)
+    assert (meta[h.ORIGINAL_TOPIC], meta[h.ORIGINAL_PARTITION], meta[h.ORIGINAL_OFFSET]) == (
+        topics.activity,
+        "0",
+        "0",
+    )
+    assert meta["x-github-event"] == "push" and meta["x-github-delivery"] == "d-1"  # own headers kept
+    assert meta[h.ERROR_TYPE] == "MalformedEvent" and "MAX_EVENT_BYTES" in meta[h.DLQ_REASON]
+    assert metrics.dead_letters.labels("MalformedEvent").value == 1
+
+
+async def test_a_1_2_mb_record_is_dead_lettered_whole_where_the_topic_takes_it(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    """Topics as `topics create` makes them take MAX_EVENT_BYTES plus room: the original fits."""
+    value = orjson.dumps({"pad": "y" * 1_200_000})
+    dead, meta, _ = await dead_letter_of(kafka, topics, sim, topics.code_changes, value)
+    assert dead.value == value  # type: ignore[attr-defined]
+    assert h.DLQ_VALUE_KEPT not in meta
+    assert meta[h.ORIGINAL_SIZE] == str(len(value))
+
+
+async def test_a_1_2_mb_record_fits_a_dead_letter_topic_at_kafkas_default_limit(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    """A dead-letter topic created with the broker's 1 MB default: the dead letter is cut to fit it."""
+    await set_limit(kafka, topics.dlq, KAFKA_DEFAULT_MESSAGE_BYTES)
+    value = orjson.dumps({"pad": "z" * 1_200_000})
+    dead, meta, _ = await dead_letter_of(kafka, topics, sim, topics.code_changes, value)
+    assert dead.value == value[:DEAD_LETTER_PREFIX_BYTES]  # type: ignore[attr-defined]
+    assert meta[h.DLQ_VALUE_KEPT] == str(DEAD_LETTER_PREFIX_BYTES)
+    assert meta[h.ORIGINAL_SHA256] == hashlib.sha256(value).hexdigest()
+
+
+async def test_a_number_no_json_writer_takes_is_dead_lettered_with_the_activity_state_on(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    """`additions: 10**30` passes validation; the cache key cannot write it, inside the record's task."""
+    bad = commit_event(sha=uuid.uuid4().hex + "0" * 8).replace(b'"additions":3', b'"additions":%d' % 10**30)
+    good = commit_event()
+    await produce(kafka.bootstrap_servers, topics.code_changes, [bad, good], key=b"octo/app")
+    activity = ActivityTracker(MemoryStateStore(3600), ActivityConfig(), Pseudonyms(""))
+    config = processor_config(kafka.bootstrap_servers, topics)
+    gateway = claude_gateway(sim)
+    async with running(config, gateway, activity=activity):
+        (dead,) = await consume_all(kafka.bootstrap_servers, topics.dlq, 1, timeout_s=30)
+        results = await consume_all(kafka.bootstrap_servers, topics.results, 3, timeout_s=30)
+        while await committed(kafka, config.group_id, topics.code_changes, topics.partitions) < 2:
+            await asyncio.sleep(0.2)
+    await gateway.aclose()
+    meta = h.as_dict(dead.headers)
+    assert dead.value == bad
+    assert meta[h.ORIGINAL_OFFSET] == "0" and "could not be processed" in meta[h.DLQ_REASON]
+    assert {orjson.loads(r.value)["source"]["offset"] for r in results} == {1}

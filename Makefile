@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: kafka test-kafka-3.9 test lint typecheck check schemas bench-gateway bench-pipeline clean demo redis
+.PHONY: kafka test-kafka-3.9 test lint typecheck check schemas bench-gateway bench-pipeline bench-history clean demo redis
 
 # A venv whose pip does not run (say `python3 -m venv` failed half-way because python3-venv was missing)
 # is created again from scratch, rather than failing the same way on every later run.
@@ -44,11 +44,15 @@ bench-gateway: $(STAMP)
 bench-pipeline: $(STAMP)
 	$(PY) bench/pipeline.py
 
+# Replays libuv's history from Redis (database 14 of the local Redis, flushed first): see bench/README.md.
+bench-history: $(STAMP) redis
+	$(PY) bench/history.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
 demo: $(STAMP)
-	$(VENV)/bin/aexy-stream demo $(DEMO_ARGS)
+	$(VENV)/bin/aexy-stream demo --stay $(DEMO_ARGS)
 
 # Apache Kafka's jars, fetched once from Maven Central into ~/.cache/aexy-stream/kafka (the tests then start it).
 kafka: $(STAMP)

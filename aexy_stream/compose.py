@@ -117,7 +117,13 @@ def gateway_config(s: Settings, provider: str | None = None) -> GatewayConfig:
         retry=RetryConfig(
             s.llm_max_retries, s.llm_backoff_factor, s.llm_backoff_initial_s, s.llm_backoff_max_s
         ),
-        breaker=BreakerConfig(s.llm_breaker_threshold, s.llm_breaker_cooldown_s),
+        breaker=BreakerConfig(
+            s.llm_breaker_threshold,
+            s.llm_breaker_cooldown_s,
+            s.llm_breaker_failure_rate,
+            s.llm_breaker_window_s,
+            s.llm_breaker_probes,
+        ),
         prices=MappingProxyType(prices),
         redaction=RedactionConfig(s.redact_local_providers, local_providers(s)),
     )
@@ -296,18 +302,15 @@ def pseudonyms(s: Settings) -> Pseudonyms:
 
 
 def identity_config(s: Settings) -> IdentityConfig:
-    return IdentityConfig(
-        match_by_name=s.identity_match_by_name,
-        aliases_path=s.identity_aliases,
-        ttl_s=s.activity_state_ttl_days * 24 * 3600,
-    )
+    return IdentityConfig(match_by_name=s.identity_match_by_name, aliases_path=s.identity_aliases)
 
 
 def build_identities(s: Settings, redis: Redis | None, on_error: Callable[[], None]) -> IdentityResolver:
-    """Identity resolution: links in Redis when configured (shared by the group), else in memory."""
-    config = identity_config(s)
+    """Identity resolution: links in Redis when configured (shared by the group), else in memory;
+    they expire with the activity state (ACTIVITY_STATE_TTL_DAYS)."""
+    config, ttl_s = identity_config(s), activity_config(s).state_ttl_s
     store: IdentityStore = (
-        RedisIdentityStore(redis, config.ttl_s) if redis is not None else MemoryIdentityStore(config.ttl_s)
+        RedisIdentityStore(redis, ttl_s) if redis is not None else MemoryIdentityStore(ttl_s)
     )
     aliases = read_aliases(Path(config.aliases_path)) if config.aliases_path else {}
     return IdentityResolver(store, config, pseudonyms(s), aliases, on_error)
@@ -317,10 +320,10 @@ def build_activity(
     s: Settings,
     redis: Redis | None,
     on_error: Callable[[], None],
-    identities: IdentityResolver | None = None,
+    identities: IdentityResolver,
 ) -> Activity:
     """The activity state: in Redis when configured (shared by the group), else in memory; keyed by
-    the canonical ids of `identities` (the processor's resolver)."""
+    the canonical ids of `identities` (the processor's resolver, which learns the links)."""
     if not s.predictive_analyses_enabled and not s.pseudonymize_developers:
         return NoActivity(drop=PREDICTIVE)
     config = activity_config(s)
@@ -469,7 +472,7 @@ class App:
         return build_identities(self._settings, redis, on_error)
 
     def activity(
-        self, redis: Redis | None, on_error: Callable[[], None], identities: IdentityResolver | None = None
+        self, redis: Redis | None, on_error: Callable[[], None], identities: IdentityResolver
     ) -> Activity:
         return build_activity(self._settings, redis, on_error, identities)
 

@@ -6,19 +6,21 @@ database of its own (flushed at the start: only that one):
 1. backfill: `aexy-stream backfill git` publishes the newest N non-merge commits of a clone of
    `tests/data/git/libuv.bundle` to the backfill lane;
 2. fill: a first `aexy-stream replay` analyzes them through the keyless `rules` provider, which
-   stores every answer in Redis (and the activity state there records the periodic analyses asked);
-3. replay: a fresh `aexy-stream replay` process with the default settings (activity state on),
-   timed from its launch to its exit: every answer comes from Redis (checked: 0 provider calls);
-4. the same with the activity state off (PREDICTIVE_ANALYSES_ENABLED=false);
-5. warm memory: the same replay in this process (plan, processor, end detection), on the same
-   records, with the gateway's memory tier warmed by a first pass and the activity state off,
-   as in the cached-path scenario of `bench/pipeline.py`.
+   stores every answer in Redis (and the activity state there counts the events and records the
+   periodic analyses asked);
+3. then, each round, for the default settings (activity state on) and for the activity state off
+   (PREDICTIVE_ANALYSES_ENABLED=false):
+   - replay: a fresh `aexy-stream replay` process, timed from its launch to its exit: every answer
+     comes from Redis (checked: the provider calls are counted);
+   - warm memory: the same replay in this process, composed as `aexy_stream/cli/replay.py` composes
+     it, on one gateway whose memory tier a first pass filled: the same records, the same settings,
+     every answer from memory.
 
-events/s = records replayed / seconds; the ratio is replay / warm memory. A replay's time is cut
-into launch to first result, first to last result and last result to exit, from the broker's
-timestamps of its results.
+events/s = records replayed / seconds; each figure is the median of the rounds, and the ratio is
+replay / warm memory with the same settings. A replay's time is cut into start to first result,
+first to last result and last result to end, from the broker's timestamps of its results.
 
-    .venv/bin/python bench/history.py [--commits N] [--redis-url URL] [--profile FILE.html]
+    .venv/bin/python bench/history.py [--commits N] [--rounds N] [--redis-url URL] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -28,29 +30,32 @@ import asyncio
 import importlib.util
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlparse
 
-# bench/gateway.py is named like the `gateway` package: keep this script's own folder off the import path.
+# bench/gateway.py is named like the `gateway` package: keep this script's own folder off the import path
+# (and the project's on it, for `tests.corpora`).
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != str(HERE)] + [str(HERE.parent)]
+PROJECT = HERE.parent
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != str(HERE)] + [str(PROJECT)]
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 from redis import Redis
 
 from aexy_dev.broker.tansu import EmbeddedBroker
-from aexy_stream.compose import LLMGateway, processor_config, topics
+from aexy_stream import gc_tuning
+from aexy_stream.compose import App, LLMGateway
 from aexy_stream.settings import Settings
-from consumers.activity.tracker import PREDICTIVE, NoActivity
 from consumers.config import Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -71,12 +76,13 @@ def _pipeline() -> ModuleType:
 
 pipeline = _pipeline()
 
-PROJECT = HERE.parent  # on the import path too, for `tests.corpora`
 REPO_NAME = "libuv/libuv"
 SINCE = "1970-01-01"
 DEFAULT_COMMITS = 1840
+DEFAULT_ROUNDS = 3
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 RATIO_TARGET = 0.5
+ACTIVITY_OFF = {"PREDICTIVE_ANALYSES_ENABLED": "false"}
 SUMMARY = re.compile(
     r"replay done \(group (?P<group>\S+)\): (?P<read>\d+) records analyzed, (?P<passed>\d+) out of range,"
     r" (?P<results>\d+) results, (?P<calls>\d+) provider calls"
@@ -104,11 +110,12 @@ def since_for(checkout: Path, commits: int) -> str:
 
 # -- the command line, in processes of its own -----------------------------------------------------------
 
+PASSED_THROUGH = ("PATH", "HOME", "LANG")
 
-def environment(bootstrap: str, names: Topics, redis_url: str, **extra: str) -> dict[str, str]:
+
+def environment(bootstrap: str, names: Topics, redis_url: str) -> dict[str, str]:
     """The settings of every `aexy-stream` process here: the defaults, but for where things are."""
-    base = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    return base | {
+    return {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "TOPIC_GITHUB_ACTIVITY": names.activity,
         "TOPIC_CODE_CHANGES": names.code_changes,
@@ -120,7 +127,6 @@ def environment(bootstrap: str, names: Topics, redis_url: str, **extra: str) -> 
         "TOPIC_CODE_CHANGES_BACKFILL": names.backfill_code_changes,
         "LLM_PROVIDER": "rules",
         "REDIS_URL": redis_url,
-        **extra,
     }
 
 
@@ -132,17 +138,14 @@ class Run:
     launched: float
     ended: float
 
-    @property
-    def seconds(self) -> float:
-        return self.ended - self.launched
 
-
-async def cli(env: Mapping[str, str], *args: str, profile: Path | None = None) -> Run:
-    runner = ["-m", "pyinstrument", "--renderer", "html", "-o", str(profile)] if profile else []
+async def cli(settings: Mapping[str, str], *args: str, profile: Path | None = None) -> Run:
+    runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     command = [sys.executable, *runner, "-m", "aexy_stream.cli.main", *args]
+    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ} | dict(settings)
     launched = time.time()
     process = await asyncio.create_subprocess_exec(
-        *command, env=dict(env), cwd=PROJECT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *command, env=env, cwd=PROJECT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await process.communicate()
     ended = time.time()
@@ -174,7 +177,7 @@ class Replayed:
 
     def line(self) -> str:
         return (
-            f"{self.rate:7.0f} events/s: {self.records} records, {self.results} results,"
+            f"{self.rate:5.0f} events/s: {self.records} records, {self.results} results,"
             f" {self.calls} provider calls in {self.seconds:5.2f} s (start to first result"
             f" {self.to_first_s:.2f} s, first to last {self.steady_s:.2f} s, last to end {self.tail_s:.2f} s)"
         )
@@ -198,43 +201,48 @@ async def result_times(bootstrap: str, topic: str, after: float) -> list[float]:
     return sorted(t for t in stamps if t >= after)
 
 
-async def replayed(bootstrap: str, topic: str, run: Run) -> Replayed:
+async def timeline(
+    bootstrap: str, topic: str, counts: tuple[int, int, int], started: float, ended: float
+) -> Replayed:
+    """A replay's figures from its counts (records, results, provider calls) and its results' times."""
+    stamps = await result_times(bootstrap, topic, started)
+    first, last = (stamps[0], stamps[-1]) if stamps else (ended, ended)
+    return Replayed(*counts, ended - started, first - started, last - first, ended - last)
+
+
+async def replay_process(bootstrap: str, settings: Mapping[str, str], topic: str) -> Replayed:
+    """A fresh `aexy-stream replay --since 1970-01-01`, from its launch to its exit."""
+    run = await cli(settings, "replay", "--since", SINCE)
     found = SUMMARY.search(run.stdout)
     if found is None:
         raise RuntimeError(f"no summary line in the replay's output: {run.stdout!r}")
-    stamps = await result_times(bootstrap, topic, run.launched)
-    first, last = (stamps[0], stamps[-1]) if stamps else (run.ended, run.ended)
-    return Replayed(
-        int(found["read"]),
-        int(found["results"]),
-        int(found["calls"]),
-        run.seconds,
-        first - run.launched,
-        last - first,
-        run.ended - last,
-    )
+    counts = int(found["read"]), int(found["results"]), int(found["calls"])
+    return await timeline(bootstrap, topic, counts, run.launched, run.ended)
 
 
 # -- the same replay in this process, memory tier warm -------------------------------------------------
 
 
-async def in_process(
-    settings: Settings, gateway: LLMGateway, registry: CollectorRegistry
-) -> tuple[float, float]:
-    """`aexy-stream replay --since 1970-01-01` as `aexy_stream/cli/replay.py` runs it, on this
-    process's gateway, with the activity state off: (wall-clock start, end)."""
+async def in_process(app: App, gateway: LLMGateway, registry: CollectorRegistry) -> tuple[float, float]:
+    """`aexy-stream replay --since 1970-01-01` composed as `aexy_stream/cli/replay.py` composes it,
+    but on this process's gateway: (wall-clock start, end)."""
     started = time.time()
-    names = (*topics(settings).inputs, *topics(settings).lanes)
-    plan = await plan_replay(settings.kafka_bootstrap_servers, names, 0)
-    config = replace(processor_config(settings), group_id=f"bench-history-{uuid.uuid4().hex[:8]}")
+    config = app.processor
+    names = (*config.topics.inputs, *config.topics.lanes)
+    plan = await plan_replay(config.bootstrap_servers, names, 0)
+    config = replace(config, group_id=f"bench-history-{uuid.uuid4().hex[:8]}")
+    metrics = ProcessorMetrics(registry)
+    identities = app.identities(gateway.redis, metrics.activity_errors.inc)
+    activity = app.activity(gateway.redis, metrics.activity_errors.inc, identities)
     processor = Processor(
         config,
         gateway,
-        ProcessorMetrics(registry),
+        metrics,
         priority="backfill",
         topics=names,
         bounds=ReplayBounds(plan),
-        activity=NoActivity(drop=PREDICTIVE),
+        activity=activity,
+        identities=identities,
     )
     await processor.run(asyncio.Event())
     return started, time.time()
@@ -254,32 +262,47 @@ def provider_calls(registry: CollectorRegistry) -> int:
     return total - counted(registry, "aexy_llm_requests_total", outcome="cache_hit")
 
 
-async def warm_memory(bootstrap: str, settings: Settings) -> Replayed:
+def app_of(settings: Mapping[str, str]) -> App:
+    return App(Settings(**{name.lower(): value for name, value in settings.items()}))  # type: ignore[arg-type]
+
+
+async def warm_memory(bootstrap: str, settings: Mapping[str, str]) -> Replayed:
     """Two passes on one gateway: the first fills its memory tier from Redis, the second is measured."""
+    app = app_of(settings)
     gateway_registry = CollectorRegistry()
-    gateway = LLMGateway(settings=settings, metrics=GatewayMetrics(gateway_registry))
+    gateway = app.gateway(metrics=GatewayMetrics(gateway_registry))
     try:
-        await in_process(settings, gateway, CollectorRegistry())
+        await in_process(app, gateway, CollectorRegistry())
         before = provider_calls(gateway_registry)
         registry = CollectorRegistry()
-        started, ended = await in_process(settings, gateway, registry)
+        started, ended = await in_process(app, gateway, registry)
         calls = provider_calls(gateway_registry) - before
     finally:
         await gateway.aclose()
-    stamps = await result_times(bootstrap, settings.topic_analysis_results, started)
-    first, last = (stamps[0], stamps[-1]) if stamps else (ended, ended)
-    return Replayed(
-        counted(registry, "aexy_stream_events_in_total"),
-        counted(registry, "aexy_stream_events_out_total", topic="results"),
-        calls,
-        ended - started,
-        first - started,
-        last - first,
-        ended - last,
-    )
+    records = counted(registry, "aexy_stream_events_in_total")
+    results = counted(registry, "aexy_stream_events_out_total", topic="results")
+    return await timeline(bootstrap, app.processor.topics.results, (records, results, calls), started, ended)
 
 
 # -- main ----------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pair:
+    """One setting's figures over the rounds: the fresh replays and the warm-memory passes."""
+
+    name: str
+    settings: dict[str, str]
+    replays: list[Replayed]
+    warm: list[Replayed]
+
+    @property
+    def ratio(self) -> float:
+        return median_rate(self.replays) / median_rate(self.warm)
+
+
+def median_rate(figures: Sequence[Replayed]) -> float:
+    return statistics.median(figure.rate for figure in figures)
 
 
 def flush(redis_url: str) -> None:
@@ -294,7 +317,18 @@ def flush(redis_url: str) -> None:
         client.close()
 
 
-async def run(commits: int, redis_url: str, profile: Path | None) -> None:
+async def measure(bootstrap: str, pairs: list[Pair], rounds: int) -> None:
+    for round_no in range(1, rounds + 1):
+        print(f"\nround {round_no} of {rounds}")
+        for pair in pairs:
+            topic = pair.settings["TOPIC_ANALYSIS_RESULTS"]
+            pair.replays.append(await replay_process(bootstrap, pair.settings, topic))
+            print(f"  replay, fresh process, {pair.name:<18} {pair.replays[-1].line()}")
+            pair.warm.append(await warm_memory(bootstrap, pair.settings))
+            print(f"  warm memory, in process, {pair.name:<16} {pair.warm[-1].line()}")
+
+
+async def run(commits: int, rounds: int, redis_url: str, profile: Path | None) -> list[Pair]:
     flush(redis_url)
     with tempfile.TemporaryDirectory(prefix="aexy-history-") as tmp:
         checkout = clone(Path(tmp))
@@ -303,46 +337,47 @@ async def run(commits: int, redis_url: str, profile: Path | None) -> None:
             bootstrap = broker.bootstrap_servers
             names = pipeline.fresh_topics()
             await ensure_topics(bootstrap, names)
-            env = environment(bootstrap, names, redis_url)
+            settings = environment(bootstrap, names, redis_url)
             print(
                 f"broker {bootstrap} (Tansu, memory-only); Redis {redis_url}; {os.cpu_count()} CPUs;"
                 f" libuv non-merge commits since {since}"
             )
             backfill = await cli(
-                env, "backfill", "git", str(checkout), "--since", since, "--repo-name", REPO_NAME
+                settings, "backfill", "git", str(checkout), "--since", since, "--repo-name", REPO_NAME
             )
             print(f"  {backfill.stdout.strip()}")
-            replay = ("replay", "--since", SINCE)
-            fill = await replayed(bootstrap, names.results, await cli(env, *replay))
-            print(f"  fill (rules provider, Redis cold):    {fill.line()}")
-            default = await replayed(bootstrap, names.results, await cli(env, *replay))
-            print(f"  replay, default settings:             {default.line()}")
-            off_env = env | {"PREDICTIVE_ANALYSES_ENABLED": "false"}
-            off = await replayed(bootstrap, names.results, await cli(off_env, *replay))
-            print(f"  replay, activity state off:           {off.line()}")
-            settings = Settings(**{k.lower(): v for k, v in env.items() if k not in ("PATH", "HOME", "LANG")})  # type: ignore[arg-type]
-            warm = await warm_memory(bootstrap, settings)
-            print(f"  in process, memory warm, activity off: {warm.line()}")
+            fill = await replay_process(bootstrap, settings, names.results)
+            print(f"  fill: a first replay, rules provider, Redis cold: {fill.line()}")
+            pairs = [
+                Pair("default settings", settings, [], []),
+                Pair("activity off", settings | ACTIVITY_OFF, [], []),
+            ]
+            await measure(bootstrap, pairs, rounds)
             if profile is not None:
-                await cli(env, *replay, profile=profile)
-                print(f"  profile of a default replay: {profile}")
+                await cli(settings, "replay", "--since", SINCE, profile=profile)
+                print(f"\nprofile of a default replay: {profile} (python -m pstats {profile})")
             await pipeline.delete_topics(bootstrap, names.all)
-    summary(default, off, warm)
+    return pairs
 
 
-def summary(default: Replayed, off: Replayed, warm: Replayed) -> None:
-    print("\nsummary")
-    print(f"  {'figure':<44} {'events/s':>9}  {'ratio':>5}")
-    print(f"  {'warm memory, in process (activity off)':<44} {warm.rate:9.0f}")
-    for name, figure in (("replay, fresh process, default settings", default), ("replay, activity off", off)):
-        ratio = figure.rate / warm.rate
-        verdict = "met" if ratio >= RATIO_TARGET else "NOT met"
-        print(f"  {name:<44} {figure.rate:9.0f}  {ratio:5.2f}  (>= {RATIO_TARGET}: {verdict})")
-    for name, figure in (("default", default), ("activity off", off)):
-        if figure.calls:
-            print(
-                f"  NOTE: the {name} replay made {figure.calls} provider calls: not every answer was in Redis"
-            )
+def summary(pairs: Sequence[Pair]) -> None:
+    print(f"\nsummary (medians of {len(pairs[0].replays)} rounds)")
+    print(f"  {'figure':<48} {'events/s':>9}  ratio")
+    for pair in pairs:
+        verdict = "met" if pair.ratio >= RATIO_TARGET else "NOT met"
+        print(f"  {'warm memory, in process, ' + pair.name:<48} {median_rate(pair.warm):9.0f}")
+        print(
+            f"  {'replay, fresh process, ' + pair.name:<48} {median_rate(pair.replays):9.0f}"
+            f"  {pair.ratio:5.2f}  (>= {RATIO_TARGET}: {verdict})"
+        )
+    default, off = pairs
+    print(
+        f"  (the default replay against the warm memory with the activity state off:"
+        f" {median_rate(default.replays) / median_rate(off.warm):.2f})"
+    )
+    for pair in pairs:
+        if calls := sum(figure.calls for figure in pair.replays):
+            print(f"  NOTE: the {pair.name} replays made {calls} provider calls: not every answer was cached")
 
 
 def main() -> None:
@@ -352,11 +387,14 @@ def main() -> None:
     parser.add_argument(
         "--commits", type=int, default=DEFAULT_COMMITS, help="newest non-merge commits to replay"
     )
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="measurements of each figure")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="a database of its own: it is flushed")
-    parser.add_argument("--profile", type=Path, help="also profile one default replay (pyinstrument HTML)")
+    parser.add_argument("--profile", type=Path, help="also profile one default replay (cProfile output)")
     args = parser.parse_args()
+    gc_tuning.tune()  # as `aexy-stream replay` does once started
     started = time.monotonic()
-    asyncio.run(run(args.commits, args.redis_url, args.profile))
+    pairs = asyncio.run(run(args.commits, args.rounds, args.redis_url, args.profile))
+    summary(pairs)
     print(f"\ntotal {time.monotonic() - started:.0f} s")
 
 

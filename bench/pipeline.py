@@ -1,6 +1,7 @@
-"""Pipeline benchmark: the stream processor on the embedded broker, against the gateway and a simulator.
+"""Pipeline benchmark: the stream processor on a local broker, against the gateway and a simulator.
 
-One run, one embedded Tansu broker (started here, on a free port), fresh topics per scenario:
+One run, one local broker started here on a free port (Tansu in memory by default, or Apache Kafka
+itself with `--broker kafka`), fresh topics per scenario:
 
 1. cached path: N commits on `code.changes` (3 analyses each), the gateway's memory cache warmed
    first so every request is a cache hit; events/s from the processor's start until all 3N results
@@ -48,6 +49,8 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
+from aexy_dev.broker.kafka import ApacheKafka
+from aexy_dev.broker.process import BrokerProcess
 from aexy_dev.broker.tansu import EmbeddedBroker
 from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from aexy_stream import gc_tuning
@@ -638,15 +641,20 @@ def summary(figures: dict[str, dict[str, Any]]) -> None:
         print(f"  {name:<34} {value:>8}  {target:<10} {result}")
 
 
+def local_broker(engine: str) -> BrokerProcess:
+    """The broker the benchmark runs on: Tansu (in memory, the demo's) or Apache Kafka itself."""
+    return ApacheKafka() if engine == "kafka" else EmbeddedBroker()
+
+
 async def run(
-    sizes: Sizes, quick: bool, sim_in_process: bool, tune_gc: bool, scenarios: Sequence[str]
+    sizes: Sizes, quick: bool, sim_in_process: bool, tune_gc: bool, scenarios: Sequence[str], engine: str
 ) -> None:
     script_start_mb = rss_mb()
     figures: dict[str, dict[str, Any]] = {}
-    async with EmbeddedBroker() as broker:
+    async with local_broker(engine) as broker:
         bootstrap = broker.bootstrap_servers
         print(
-            f"broker {bootstrap} (Tansu, memory-only); {'quick' if quick else 'full'} run; "
+            f"broker {bootstrap} ({broker.name}); {'quick' if quick else 'full'} run; "
             f"{os.cpu_count()} CPUs; processor in this process, readers in separate processes"
         )
         async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
@@ -695,11 +703,17 @@ def main() -> None:
     parser.add_argument(
         "--default-gc", action="store_true", help="keep CPython's GC settings (aexy-stream run tunes them)"
     )
+    parser.add_argument(
+        "--broker",
+        choices=("tansu", "kafka"),
+        default="tansu",
+        help="Tansu in memory, or Apache Kafka itself",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.monotonic()
     sizes, scenarios = QUICK if args.quick else FULL, args.scenario or SCENARIOS
-    asyncio.run(run(sizes, args.quick, args.sim_in_process, not args.default_gc, scenarios))
+    asyncio.run(run(sizes, args.quick, args.sim_in_process, not args.default_gc, scenarios, args.broker))
     print(f"\ntotal {time.monotonic() - started:.0f} s")
 
 

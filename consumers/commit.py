@@ -28,9 +28,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
+from consumers.client_logs import RateLimited
 from consumers.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
+log.addFilter(RateLimited(30.0))  # a broker gone fails a commit every second
 COMMIT_TIMEOUT_S = 1.5
 """Bound of one commit: the poll loop waits on it, and a stop must end within its budget."""
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from consumers import headers as h
+from consumers.size_policy import DEFAULT_MAX_EVENT_BYTES, record_limit
 
 IDLE_S = 1.5
 
@@ -41,6 +42,12 @@ class DeadLetter:
             f"{self.partition}@{self.offset}  {m.get(h.ERROR_TYPE, '?')}  attempts={m.get(h.ATTEMPTS, '?')}  "
             f"from {source}  {m.get(h.DLQ_REASON, '')}"
         )
+
+    @property
+    def cut(self) -> bool:
+        """Only a prefix of the original value is here (`consumers/dead_letter_fit.py`): replaying
+        it would replay the prefix; the original is where `x-original-*` says."""
+        return h.DLQ_VALUE_KEPT in self.meta
 
     def matches(self, reason: str) -> bool:
         text = f"{self.meta.get(h.ERROR_TYPE, '')} {self.meta.get(h.DLQ_REASON, '')}"
@@ -66,14 +73,25 @@ async def dead_letters(bootstrap: str, topic: str) -> AsyncIterator[DeadLetter]:
         await consumer.stop()
 
 
-async def replay(bootstrap: str, topic: str, reason: str = "") -> int:
-    """Re-publish matching dead letters to their replay topic; returns how many."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+async def replay(
+    bootstrap: str,
+    topic: str,
+    reason: str = "",
+    passed_over: Callable[[DeadLetter], None] = lambda _: None,
+    max_record_bytes: int = record_limit(DEFAULT_MAX_EVENT_BYTES),
+) -> int:
+    """Re-publish matching dead letters to their replay topic; returns how many. One that carries
+    only a prefix of its value is passed over (told to `passed_over`), never replayed cut."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, max_request_size=max_record_bytes
+    )
     await producer.start()
     count = 0
     try:
         async for letter in dead_letters(bootstrap, topic):
-            if letter.matches(reason):
+            if letter.matches(reason) and letter.cut:
+                passed_over(letter)
+            elif letter.matches(reason):
                 await _republish(producer, letter)
                 count += 1
     finally:

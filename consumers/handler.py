@@ -149,11 +149,10 @@ class RecordHandler:
     async def _handle(self, work: Work) -> None:
         """A record the activity state or the identity store takes part in, or a retry to wait for."""
         resolved, merges = await self._identities.resolve(work.event, work.requests)
-        joined = [await self._merged(merge, work) for merge in merges]
+        await self._merged(merges, work)
         requests = await self._activity.on_event(work.event, resolved, work.priority)
         if not requests:
             self._skipped(work)
-            await acknowledged(joined)
             return
         self._count_routed(requests, work)
         await _until_due(work.due_at_ms)
@@ -162,16 +161,24 @@ class RecordHandler:
         if follow := await self._activity.on_results(produced, work.priority):
             self._count_routed(follow, work)
             deliveries += await self._analyze(follow, work, source, [])
-        await acknowledged(deliveries + joined)
+        await acknowledged(deliveries)
         await self._activity.settled([*requests, *follow])
 
-    async def _merged(self, merge: Merge, work: Work) -> Delivery:
-        """A merge of subjects: their activity state joined, and an `identity_merged` record published."""
-        await self._activity.merged(merge)
-        record = IdentityMerged(
-            subject=merge.subject, merged=merge.merged, via=merge.via, source=_source_of(work)
-        )
-        return await self._publisher.identity_merged(record)
+    async def _merged(self, merges: Sequence[Merge], work: Work) -> None:
+        """Merges of subjects (new, or pending since an earlier record): their activity state joined,
+        and an `identity_merged` record published and acknowledged, before the record's requests go
+        out. Each merge is settled once both are done; one whose join failed (the state store out)
+        stays pending, and a later record reports it again. A record that is not acknowledged fails
+        the record (dead-lettered) and leaves every merge pending."""
+        if not merges:
+            return
+        joined = [await self._activity.merged(merge) for merge in merges]
+        source = _source_of(work)
+        records = [
+            IdentityMerged(subject=m.subject, merged=m.merged, via=m.via, source=source) for m in merges
+        ]
+        await acknowledged([await self._publisher.identity_merged(record) for record in records])
+        await self._identities.settle([merge for merge, done in zip(merges, joined, strict=True) if done])
 
     async def _finish(
         self, misses: list[AnalysisRequest], work: Work, source: SourceRef, deliveries: list[Delivery]

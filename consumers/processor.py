@@ -1,4 +1,5 @@
-"""The stream processor: one aiokafka consumer group over the input topics and the retry topic.
+"""The stream processor: one aiokafka consumer group over the input topics and the retry topic (a
+replay reads its plan's partitions by assignment instead, `consumers/replay.py`).
 
 The poll loop never waits on an LLM call. It decodes each record; one the activity state takes
 part in, or a retry not yet due, continues in its own task. For the others it publishes at once
@@ -12,7 +13,8 @@ pauses and commits:
   work left, `LIVE_UNACKNOWLEDGED` x max_in_flight in all): at the cap the loop fetches nothing and
   waits for a record to finish, so a backlog of any size or a rate-limited gateway never piles up
   tasks or memory (the fetcher's own buffer is bounded by its fetch sizes);
-- records of the backfill lane topics are capped the same way (2 x backfill_in_flight), but by
+- records of the backfill lane topics are capped the same way (`BACKFILL_READ_AHEAD` x
+  backfill_in_flight with work left, `BACKFILL_UNACKNOWLEDGED` x backfill_in_flight in all), but by
   pausing the lane's partitions, so a backfill held to its rate share never holds live events back;
 - while every provider is cooling down (all circuits open), or when work stalls past a third of
   max_poll_interval, the input partitions are paused and the loop keeps polling, so the group
@@ -87,6 +89,16 @@ only wait for the broker to acknowledge their results (no task, little memory: t
 in the producer's batches). The cap must cover that round trip, or the loop waits at the cap for
 acknowledgements with nothing else to do. Measured by the cached-path scenario of
 `bench/pipeline.py` (bench/README.md)."""
+BACKFILL_READ_AHEAD = 2
+"""Backfill lane records with work left (a task), per backfill call slot: at the cap the lane's
+partitions are paused, so a backfill held to its rate share never holds live events back."""
+BACKFILL_UNACKNOWLEDGED = 32
+"""Backfill lane records read and unfinished in all, per backfill call slot, counting those finished
+in the loop that only wait for the broker's acknowledgement (as `LIVE_UNACKNOWLEDGED`; 32 x the 16
+default slots is the live lane's 8 x 64). Every pause of the lane costs a fetch wait when it resumes
+(up to the consumer's fetch_max_wait_ms), so a replay whose answers are all in the cache, finishing
+nearly every record in the loop, must not pause for each round trip to the broker. Measured by
+`bench/history.py` (bench/README.md)."""
 PRODUCER_BATCH_BYTES = 1_048_576
 """aiokafka sends one batch per partition at a time; one subject's results share a partition, so
 a 16 KB default batch (about eight envelopes per round trip) would cap a busy subject's rate."""
@@ -121,8 +133,8 @@ class Processor:
         """Unfinished records by kind of partition, kept with `_tasks`."""
         self._kinds: dict[str, Kind] = {}
         """Each topic's kind, looked up twice a record."""
-        self._live_tasks = 0
-        """Unfinished live records with a task (the rest only wait for acknowledgements)."""
+        self._with_task: dict[Kind, int] = {"live": 0, "backfill": 0, "retry": 0}
+        """Unfinished records with a task, by kind (the rest only wait for acknowledgements)."""
         self._full: dict[Kind, bool] = {"backfill": False, "retry": False}
         self._started = asyncio.Event()
         self._freed = asyncio.Event()
@@ -147,9 +159,12 @@ class Processor:
         try:
             if await _unless_stopped(self._start(publisher, producer, consumer), stop):
                 handler = self._handler(publisher)
-                await self._loop(consumer, handler, stop)
-                deadline.start()
-                answered = await self._drain(consumer, handler, deadline)
+                stopping = asyncio.create_task(_at_stop(stop, handler, deadline))
+                try:
+                    await self._loop(consumer, handler, stop)
+                    answered = await self._drain(consumer, handler, deadline)
+                finally:
+                    stopping.cancel()
         finally:
             self._started.clear()
             deadline.start()
@@ -167,6 +182,9 @@ class Processor:
         try:
             await publisher.start()
             await consumer.start()
+            if (partitions := self._bounds.partitions()) is not None:  # a replay: no group to join
+                consumer.assign(partitions)
+                await self.assigned(partitions)
         except UnknownTopicOrPartitionError as exc:
             raise MissingTopicsError(servers, await missing_topics(servers, self._config.topics.all)) from exc
         publisher.limit_dead_letters(await message_limit(servers, self._config.topics.dlq))
@@ -200,7 +218,8 @@ class Processor:
             max_poll_interval_ms=c.max_poll_interval_ms,
             max_partition_fetch_bytes=self._record_bytes,
         )
-        consumer.subscribe(list(self._subscribed), listener=_Rebalance(self))
+        if self._bounds.partitions() is None:
+            consumer.subscribe(list(self._subscribed), listener=_Rebalance(self))
         producer = AIOKafkaProducer(
             bootstrap_servers=c.bootstrap_servers,
             acks="all",
@@ -249,7 +268,7 @@ class Processor:
         self._stopping = True
 
     def _room(self) -> int:
-        with_work_left = LIVE_READ_AHEAD * self._config.max_in_flight - self._live_tasks
+        with_work_left = LIVE_READ_AHEAD * self._config.max_in_flight - self._with_task["live"]
         return max(min(self._cap("live") - self._counts["live"], with_work_left), 0)
 
     async def _wait_for_room(self) -> None:
@@ -263,9 +282,17 @@ class Processor:
 
     def _cap(self, kind: Kind) -> int:
         c = self._config
-        return {"live": LIVE_UNACKNOWLEDGED * c.max_in_flight, "backfill": 2 * c.backfill_in_flight}.get(
-            kind, RETRY_WAITING_CAP
-        )
+        caps = {
+            "live": LIVE_UNACKNOWLEDGED * c.max_in_flight,
+            "backfill": BACKFILL_UNACKNOWLEDGED * c.backfill_in_flight,
+        }
+        return caps.get(kind, RETRY_WAITING_CAP)
+
+    def _backfill_full(self) -> bool:
+        """The lane at either of its caps: records with work left, or unfinished in all."""
+        paused, slots = self._full["backfill"], self._config.backfill_in_flight
+        with_work_left = _full(self._with_task["backfill"], BACKFILL_READ_AHEAD * slots, paused)
+        return with_work_left or _full(self._counts["backfill"], self._cap("backfill"), paused)
 
     def _kind(self, tp: TopicPartition) -> Kind:
         kind = self._kinds.get(tp.topic)
@@ -302,8 +329,8 @@ class Processor:
     def _count(self, tp: TopicPartition, work: asyncio.Future[None], change: int) -> None:
         kind = self._kind(tp)
         self._counts[kind] += change
-        if kind == "live" and isinstance(work, asyncio.Task):
-            self._live_tasks += change
+        if isinstance(work, asyncio.Task):
+            self._with_task[kind] += change
 
     def _finished(
         self, task: asyncio.Future[None], handler: RecordHandler, record: Any, last_resort: bool
@@ -328,8 +355,8 @@ class Processor:
         (with hysteresis)."""
         cooling = self._gateway.cooling_down_for() > 0  # every provider's circuit is open
         cooling_backfill = self._gateway.cooling_down_for("backfill") > 0  # batches have their own
-        for kind in self._full:
-            self._full[kind] = _full(self._counts[kind], self._cap(kind), self._full[kind])
+        self._full["backfill"] = self._backfill_full()
+        self._full["retry"] = _full(self._counts["retry"], self._cap("retry"), self._full["retry"])
         full = {
             "live": cooling or (stalled and self._room() == 0),
             "backfill": cooling_backfill or self._full["backfill"],
@@ -369,6 +396,7 @@ class Processor:
     async def _drain(self, consumer: AIOKafkaConsumer, handler: RecordHandler, deadline: _Deadline) -> bool:
         """Stop: no new call, in-flight work finished within the grace period, the rest parked,
         what is finished committed. False if the commit did not reach the broker."""
+        deadline.start()  # already running if a stop, not a replay's end, ended the loop
         consumer.pause(*consumer.assignment())
         handler.stop_calls()
         work = [t for t, tp in self._tasks.items() if self._kind(tp) != "retry"]
@@ -443,6 +471,14 @@ async def _within(step: Awaitable[None], timeout_s: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def _at_stop(stop: asyncio.Event, handler: RecordHandler, deadline: _Deadline) -> None:
+    """The moment `stop` is set, not when the poll loop next looks (it may be waiting on a broker
+    that is gone): no call starts from then on, and the stop budget runs."""
+    await stop.wait()
+    deadline.start()
+    handler.stop_calls()
 
 
 async def _unless_stopped(start: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:

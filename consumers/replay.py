@@ -1,6 +1,6 @@
 """Replaying history already in Kafka: where each partition starts and stops, and what is in range.
 
-A replay runs the normal processor in a consumer group of its own, as `backfill` priority, over
+A replay runs the normal processor with a consumer group of its own, as `backfill` priority, over
 the records whose timestamp is in `[since, until]` and that were in the log when it started
 (offsets up to each partition's high water mark then), and ends when it has finished them.
 
@@ -38,6 +38,11 @@ LOOKUP_BACKOFF_S = 0.2
 class Bounds(Protocol):
     """What part of the log a processor works on, and when it is done."""
 
+    def partitions(self) -> list[TopicPartition] | None:
+        """The partitions to read by assignment, or None to subscribe to the topics as a member
+        of the consumer group (and be given partitions by its rebalances)."""
+        ...
+
     def admits(self, tp: TopicPartition, record: Any) -> bool: ...
 
     def finished(self, positions: Mapping[TopicPartition, int], pending: int) -> bool: ...
@@ -49,6 +54,9 @@ class Bounds(Protocol):
 
 class Unbounded:
     """The live processor: every record, from the group's committed offsets, forever."""
+
+    def partitions(self) -> None:
+        return None
 
     def admits(self, tp: TopicPartition, record: Any) -> bool:
         return True
@@ -80,7 +88,12 @@ class ReplayPlan:
 
 
 class ReplayBounds:
-    """A replay: start at the plan's offsets (unless the group committed some), stop at its stops."""
+    """A replay: start at the plan's offsets (unless the group committed some), stop at its stops.
+
+    It reads every partition of the plan by assignment, committing to its group without joining it:
+    a bounded job owned by one process has no partitions to share, and joining a new group waits
+    out the broker's first rebalance (Kafka's `group.initial.rebalance.delay.ms`, 3 s by default;
+    5 s on the embedded Tansu), often longer than the replay itself."""
 
     def __init__(self, plan: ReplayPlan) -> None:
         self._plan = plan
@@ -88,6 +101,9 @@ class ReplayBounds:
         self._floor: dict[TopicPartition, int] = {}
         """Where each assigned partition starts. A replay resumed with the same group starts where it
         committed, maybe at the stop already: such a partition yields no record to measure by."""
+
+    def partitions(self) -> list[TopicPartition]:
+        return list(self._plan.stop)
 
     def admits(self, tp: TopicPartition, record: Any) -> bool:
         plan = self._plan

@@ -69,8 +69,16 @@ class RetryConfig:
 
 @dataclass(frozen=True, slots=True)
 class BreakerConfig:
-    failure_threshold: int = 5
+    """When a provider's circuit opens (`gateway/resilience/breaker.py`): `failure_rate` of at
+    least `failure_threshold` calls in the last `window_s` seconds failed."""
+
+    failure_threshold: int = 20
+    """Calls in the window before its failure rate counts (all of them failing: that many failures)."""
     cooldown_s: float = 30.0
+    failure_rate: float = 0.5
+    window_s: float = 10.0
+    probes: int = 3
+    """Calls let through at once when half-open; the first success closes the circuit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,14 @@ from cachetools import LRUCache
 from gateway.cache.keys import keyed, material
 from gateway.cache.layered import LayeredCache
 from gateway.config import GatewayConfig, RateLimitConfig
-from gateway.errors import BadRequest, CircuitOpen, GatewayError, InvalidOutput, LLMUnavailableError
+from gateway.errors import (
+    BadRequest,
+    CircuitOpen,
+    GatewayError,
+    InvalidOutput,
+    LLMUnavailableError,
+    RateLimited,
+)
 from gateway.flight import SingleFlight
 from gateway.limits.base import Limiter, estimate_tokens
 from gateway.limits.budget import BudgetLimiter
@@ -420,6 +427,8 @@ class Gateway:
         except GatewayError as exc:
             self._metrics.errors.labels(provider.name, exc.error_type).inc()
             outcome = "release" if isinstance(exc, NOT_HEALTH_FAILURES) else "failure"
+            if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                outcome = "release"  # the provider is up and said when to come back: no failure
             raise
         finally:
             trace.provider_s += perf_counter() - started

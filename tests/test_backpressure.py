@@ -1,7 +1,9 @@
-"""Which input partitions the processor pauses while providers cool down, lane by lane."""
+"""Which input partitions the processor pauses while providers cool down, lane by lane, and at the
+backfill lane's caps."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -9,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from consumers.config import ProcessorConfig
 from consumers.metrics import ProcessorMetrics
-from consumers.processor import Processor
+from consumers.processor import BACKFILL_READ_AHEAD, BACKFILL_UNACKNOWLEDGED, Processor
 from schemas.envelope import SourceRef
 from schemas.request import AnalysisRequest
 
@@ -65,3 +67,44 @@ def test_a_live_outage_pauses_the_live_inputs_but_not_a_backfill_with_its_own_ci
 
 def test_an_open_batch_circuit_pauses_only_the_backfill_lane() -> None:
     assert paused_with(Cooling(live=0, backfill=60)) == {BACKFILL}
+
+
+async def test_the_backfill_lane_pauses_at_either_cap_and_resumes_below_half_of_both() -> None:
+    """Records finished in the loop, only waiting for the broker's acknowledgement, may be many more
+    than those with a task (a replay from the cache must not pause for every round trip)."""
+    slots = 4
+    config = ProcessorConfig(backfill_in_flight=slots)
+    processor = Processor(config, Cooling(live=0, backfill=0), ProcessorMetrics(CollectorRegistry()))
+    consumer = Consumer()
+    loop = asyncio.get_running_loop()
+    acks: list[asyncio.Future[None]] = [loop.create_future() for _ in range(BACKFILL_UNACKNOWLEDGED * slots)]
+    tasks = [asyncio.create_task(asyncio.sleep(60)) for _ in range(BACKFILL_READ_AHEAD * slots)]
+
+    def apply() -> set[TopicPartition]:
+        processor._apply_backpressure(consumer, stalled=False)  # type: ignore[arg-type]
+        return consumer.paused
+
+    try:
+        for ack in acks[:-1]:
+            processor._count(BACKFILL, ack, 1)
+        assert apply() == set()  # far past the tasks' cap, all without a task
+        processor._count(BACKFILL, acks[-1], 1)
+        assert apply() == {BACKFILL}
+        for ack in acks[: len(acks) // 2]:
+            processor._count(BACKFILL, ack, -1)
+        assert apply() == set()  # at half: resumed
+        for ack in acks[len(acks) // 2 :]:
+            processor._count(BACKFILL, ack, -1)
+
+        for task in tasks[:-1]:
+            processor._count(BACKFILL, task, 1)
+        assert apply() == set()
+        processor._count(BACKFILL, tasks[-1], 1)
+        assert apply() == {BACKFILL}  # the tasks' cap, far below the other
+        for task in tasks[: len(tasks) // 2]:
+            processor._count(BACKFILL, task, -1)
+        assert apply() == set()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

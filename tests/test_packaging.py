@@ -70,6 +70,12 @@ def test_the_runtime_wheel_carries_every_json_schema(runtime_wheel: zipfile.ZipF
     assert schemas - set(runtime_wheel.namelist()) == set()
 
 
+def test_the_runtime_wheel_carries_the_dashboard_page(runtime_wheel: zipfile.ZipFile) -> None:
+    static = relative(list((ROOT / "aexy_stream" / "dashboard" / "static").iterdir()))
+    assert {"aexy_stream/dashboard/static/index.html", "aexy_stream/dashboard/static/app.js"} <= static
+    assert static - set(runtime_wheel.namelist()) == set()
+
+
 def test_the_runtime_wheel_carries_no_development_tool(runtime_wheel: zipfile.ZipFile) -> None:
     names = runtime_wheel.namelist()
     assert any(name.startswith("gateway/providers/rules/") for name in names)  # the keyless provider stays

@@ -7,15 +7,20 @@ provider-level tests (`tests/test_redaction_providers.py`) read what the provide
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 
 import pytest
+from prometheus_client import CollectorRegistry
 
-from gateway.redaction import Redactor
+from gateway.metrics import GatewayMetrics
+from gateway.redaction import Outbound, Redactor
 from gateway.redaction.detectors import default_detectors
 from gateway.redaction.literals import gate_of, min_width
 from gateway.redaction.rules import BLOCKS
 from gateway.redaction.scan import Scanner
+from schemas.request import AnalysisRequest
+from schemas.types import AnalysisType
 from tests.support.credentials import CONTEXTS, Credential, corpus, secrets_of
 
 CORPUS = corpus()
@@ -172,3 +177,37 @@ def test_each_distinct_text_is_scanned_once() -> None:
     text = 'db_password = "s3cr3t-Value!"'
     first = redactor.redact(text)
     assert redactor.redact(str(text)) is first
+
+
+def test_a_value_longer_than_any_name_is_redacted_whole() -> None:
+    """Name detectors run with long runs of name characters cut short; what they find there is
+    replaced in the line itself, the run's cut part included."""
+    value = "".join(c.value for c in CORPUS if c.name == "token assignment") * 10 + "!x"
+    redacted = Redactor().redact(f'password = "{value}" and more, ' + "q" * 300)
+    assert redacted.text == 'password = "[REDACTED:secret]" and more, ' + "q" * 300
+    bare = "".join(c.value for c in CORPUS if c.name == "token assignment") * 10
+    assert Redactor().redact(f"session_token={bare}&x=1").text == "session_token=[REDACTED:secret]&x=1"
+
+
+@pytest.mark.parametrize("name", ["password", "secret", "token", "api_key", "pwd"])
+def test_a_long_run_of_secret_names_takes_no_quadratic_time(name: str) -> None:
+    """`passwordpassword...` over 16,000 characters took detect-secrets' keyword patterns half a minute."""
+    line = (name * 4000)[:16000]
+    started = time.process_time()
+    assert Redactor().redact(line).text == line
+    assert time.process_time() - started < 2.0
+
+
+def test_requests_with_equal_contexts_each_get_a_redacted_context_of_their_own() -> None:
+    metrics = GatewayMetrics(CollectorRegistry())
+    outbound = Outbound(Redactor, metrics.redactions)
+    token = next(c.value for c in CORPUS if c.name == "hugging face token")
+    context = {"commit": {"message": f"use {token}", "files": [{"path": "a.py", "additions": 1}]}, "part": 1}
+    kinds = (AnalysisType.CODE_QUALITY, AnalysisType.SKILL_EXTRACTION)
+    requests = [AnalysisRequest(analysis_type=kind, content="x = 1", context=dict(context)) for kind in kinds]
+    first, second = (outbound.request_for("claude", request) for request in requests)
+    sent = [first, second]
+    assert [r.context["commit"]["message"] for r in sent] == ["use [REDACTED:huggingface]"] * 2
+    assert first.context is not second.context and first.context["commit"] is not second.context["commit"]
+    assert [r.context["part"] for r in sent] == [1, 1]
+    assert metrics.redactions.labels("huggingface").value == 2

@@ -19,13 +19,17 @@ class FakeClock:
         return self.now
 
 
+def call(breaker: CircuitBreaker, failed: bool) -> None:
+    ticket = breaker.begin()
+    assert ticket is not None
+    (breaker.failure if failed else breaker.success)(ticket)
+
+
 def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
     clock = FakeClock()
-    breaker = CircuitBreaker(BreakerConfig(failure_threshold=3, cooldown_s=10), clock)
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=3, cooldown_s=10, probes=1), clock)
     for _ in range(3):
-        ticket = breaker.begin()
-        assert ticket is not None
-        breaker.failure(ticket)
+        call(breaker, failed=True)
     assert breaker.state is State.OPEN
     assert breaker.is_open() and breaker.begin() is None
     clock.now = 10.0
@@ -43,13 +47,56 @@ def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
     assert breaker.begin() is not None
 
 
-def test_a_success_resets_the_consecutive_count() -> None:
-    breaker = CircuitBreaker(BreakerConfig(failure_threshold=2, cooldown_s=10), FakeClock())
-    ticket = breaker.begin()
-    assert ticket is not None
-    breaker.failure(ticket)
-    breaker.success(ticket)
-    breaker.failure(ticket)
+def test_a_steady_share_of_faults_below_the_rate_never_opens_it() -> None:
+    """30% of 64 concurrent calls failing, for a minute: the resilience4j model stays closed."""
+    clock = FakeClock()
+    breaker = CircuitBreaker(BreakerConfig(), clock)
+    tickets = []
+    for n in range(6000):
+        clock.now = n / 100
+        tickets.append(breaker.begin())
+        if len(tickets) == 64:
+            ticket = tickets.pop(0)
+            assert ticket is not None
+            (breaker.failure if n % 10 < 3 else breaker.success)(ticket)
+    assert breaker.state is State.CLOSED
+
+
+def test_it_opens_on_the_failure_rate_of_enough_calls_in_the_window() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=20, failure_rate=0.5, window_s=10), clock)
+    for n in range(19):
+        call(breaker, failed=n % 2 == 0)  # 10 of 19 failed: too few calls to judge
+    assert breaker.state is State.CLOSED
+    call(breaker, failed=True)  # 11 of 20
+    assert breaker.state is State.OPEN
+
+
+def test_calls_older_than_the_window_do_not_count() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=4, window_s=10), clock)
+    for _ in range(3):
+        call(breaker, failed=True)
+    clock.now = 11.0
+    for _ in range(3):
+        call(breaker, failed=False)
+    call(breaker, failed=True)  # 1 of 4 in the window
+    assert breaker.state is State.CLOSED
+
+
+def test_half_open_lets_a_few_probes_through_and_the_first_success_closes_it() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(BreakerConfig(failure_threshold=1, cooldown_s=5, probes=3), clock)
+    call(breaker, failed=True)
+    clock.now = 5.0
+    probes = [breaker.begin() for _ in range(3)]
+    assert None not in probes and breaker.begin() is None  # three at once, no fourth
+    assert breaker.retry_in() > 0
+    breaker.release(probes[0])  # proved nothing: its slot is free again
+    assert breaker.begin() is not None
+    breaker.success(probes[1])  # type: ignore[arg-type]
+    assert breaker.state is State.CLOSED
+    breaker.failure(probes[2])  # type: ignore[arg-type]  # a probe of the closed half-open: ignored
     assert breaker.state is State.CLOSED
 
 

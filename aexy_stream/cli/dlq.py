@@ -11,6 +11,7 @@ from aexy_stream.cli.command import with_app
 from aexy_stream.cli.errors import fail
 from aexy_stream.compose import App
 from consumers import dlq
+from consumers.size_policy import record_limit
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,14 +26,21 @@ def run(args: argparse.Namespace, app: App) -> int:
     config = app.processor
     bootstrap, topic = config.bootstrap_servers, config.topics.dlq
     try:
-        return asyncio.run(_run(args.action, args.reason, bootstrap, topic))
+        return asyncio.run(
+            _run(args.action, args.reason, bootstrap, topic, record_limit(config.max_event_bytes))
+        )
     except KafkaError as exc:
         return fail(f"Kafka at {bootstrap}: {type(exc).__name__}: {exc}")
 
 
-async def _run(action: str, reason: str, bootstrap: str, topic: str) -> int:
+def _passed_over(letter: dlq.DeadLetter) -> None:
+    print(f"not replayed, only a prefix of its value was kept (replay it from its original): {letter.line()}")
+
+
+async def _run(action: str, reason: str, bootstrap: str, topic: str, max_record_bytes: int) -> int:
     if action == "replay":
-        print(f"replayed {await dlq.replay(bootstrap, topic, reason)} dead letter(s)")
+        replayed = await dlq.replay(bootstrap, topic, reason, _passed_over, max_record_bytes)
+        print(f"replayed {replayed} dead letter(s)")
         return 0
     shown = 0
     async for letter in dlq.dead_letters(bootstrap, topic):

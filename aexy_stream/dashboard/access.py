@@ -1,6 +1,8 @@
 """Who may see the dashboard: these are judgments about people.
 
-Without DASHBOARD_TOKEN the server binds to loopback only (`DashboardConfig.check`). With it, every
+Without DASHBOARD_TOKEN the server binds to loopback only (`DashboardConfig.check`) and answers only
+requests addressed to a loopback name (`Host: localhost`, `127.0.0.1` or `[::1]`, any port), so a web
+page whose domain is rebound to 127.0.0.1 (DNS rebinding) cannot read it. With a token, every
 request but the login form, the probes and the stylesheet must carry it, as `Authorization: Bearer
 <token>` or as the session cookie the login form sets (HttpOnly, SameSite=Strict; its value is an
 HMAC of the token, never the token). Both are compared in constant time (`hmac.compare_digest`).
@@ -13,8 +15,10 @@ import hmac
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from yarl import URL
 
 COOKIE = "aexy_dashboard"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 OPEN_PATHS = frozenset({"/login", "/healthz", "/readyz", "/static/style.css"})
 REALM = 'Bearer realm="aexy-stream dashboard"'
 
@@ -50,6 +54,8 @@ class Access:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not self.required and not addressed_to_loopback(request):
+            raise web.HTTPMisdirectedRequest(text="this dashboard answers only at localhost or 127.0.0.1")
         if request.path in OPEN_PATHS or self.allows(request):
             return await handler(request)
         if request.path.startswith("/api/"):
@@ -59,6 +65,15 @@ class Access:
                 headers={"WWW-Authenticate": REALM},
             )
         raise web.HTTPSeeOther("/login")
+
+
+def addressed_to_loopback(request: web.Request) -> bool:
+    """The Host header names a loopback address (any port)."""
+    try:
+        name = URL(f"http://{request.headers.get('Host', '')}").host
+    except ValueError:
+        return False
+    return name in LOOPBACK_HOSTS
 
 
 def same(presented: str, expected: bytes) -> bool:
@@ -96,7 +111,7 @@ def routes(access: Access) -> list[web.RouteDef]:
 LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>aexy-stream dashboard: sign in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/style.css"></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/style.css"></head>
 <body class="login"><form method="post" action="/login" class="card">
 <h1>aexy-stream dashboard</h1>
 <p>This page shows judgments about people. Enter the dashboard's token to see it.</p>

@@ -25,7 +25,7 @@ class DashboardConfig:
     """A comment line on every idle event stream, so proxies and browsers keep it open."""
     ring_events: int = 10_000
     """Events kept for `Last-Event-ID` resumes; a client further behind gets a fresh snapshot."""
-    client_queue: int = 2_000
+    client_queue: int = 10_000
     """Distinct keys waiting for one client; past that it gets a fresh snapshot instead."""
     history_points: int = 60
     """Per (subject, analysis type): the points of its sparkline."""

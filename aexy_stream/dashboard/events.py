@@ -148,6 +148,6 @@ class Hub:
     def _seq_of(self, event_id: str | None) -> int | None:
         """The sequence number of an id of this run that is not in the future; else None."""
         run, _, number = (event_id or "").strip().rpartition(".")
-        if run != self.run or not number.isdigit() or int(number) > self.seq:
+        if run != self.run or not (number.isascii() and number.isdecimal()) or int(number) > self.seq:
             return None
         return int(number)

@@ -6,6 +6,7 @@ so the page shows only what the contract allows. Nothing here logs a record's co
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,9 +99,8 @@ def _result(raw: dict[str, Any], value: bytes, place: Place) -> Record:
         kind = AnalysisType(str(raw.get("analysis_type")))
     except ValueError:
         return Unreadable("unknown analysis type")
-    model: type[BaseModel] = AnalysisResult[result_model(kind)]  # type: ignore[misc,assignment]
     try:
-        envelope = model.model_validate(raw)
+        envelope = envelope_model(kind).model_validate(raw)
     except ValidationError:
         return Unreadable(f"invalid {kind.value} envelope")
     fields = envelope.__dict__
@@ -113,6 +113,14 @@ def _result(raw: dict[str, Any], value: bytes, place: Place) -> Record:
         envelope=value,
         place=place,
     )
+
+
+@functools.cache
+def envelope_model(kind: AnalysisType) -> type[BaseModel]:
+    """`AnalysisResult[<the type's result model>]`, made once: pydantic's own cache of parametrized
+    generics holds them weakly, so without a reference each record could build the schema again."""
+    model: type[BaseModel] = AnalysisResult[result_model(kind)]  # type: ignore[misc,assignment]
+    return model
 
 
 def headline(kind: AnalysisType, result: dict[str, Any]) -> float | None:

@@ -6,6 +6,7 @@
   a browser sends when it reconnects): `result`, `status` and `snapshot` events, and a heartbeat;
 - `GET /api/export.csv?table=people|teams|feed`: the table the page shows, sorted and filtered as
   its URL says;
+- `GET /api/stats`: counts (records read, events sent, coalesced, dropped for a snapshot, clients);
 - `GET /healthz` (alive) and `GET /readyz` (caught up with the topic: 200, else 503);
 - `GET/POST /login`, `POST /logout` when DASHBOARD_TOKEN is set (`access.py`).
 
@@ -53,6 +54,7 @@ def build_app(board: Board) -> web.Application:
             web.get("/api/state", state),
             web.get("/api/events", events),
             web.get("/api/export.csv", export),
+            web.get("/api/stats", stats),
             web.get("/healthz", healthz),
             web.get("/readyz", readyz),
             *routes(access),
@@ -76,7 +78,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     client = board.hub.subscribe(last)
     try:
         async with sse_response(request, ping_interval=board.config.heartbeat_s) as stream:
-            with suppress(ConnectionResetError):
+            with suppress(ConnectionResetError, TimeoutError):  # the client left, or stopped reading
                 await _stream(board, client, stream)
     finally:
         board.hub.unsubscribe(client)
@@ -127,6 +129,19 @@ async def export(request: web.Request) -> web.Response:
     )
 
 
+async def stats(request: web.Request) -> web.Response:
+    """Counts only: records read, results, merges, unreadable, duplicates; events sent, coalesced,
+    dropped for a snapshot; clients connected."""
+    board = request.app[BOARD]
+    return web.json_response(
+        {
+            "view": dict(board.view.counts),
+            "events": {**board.hub.stats, "published": board.hub.seq, "clients": board.hub.clients},
+            "keys": len(board.view.latest),
+        }
+    )
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -155,6 +170,16 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         self.logger.info("%s %s %s %.1f ms", request.method, request.path, response.status, time * 1000)
 
 
+def _reader_ended(board: Board, task: asyncio.Task[None]) -> None:
+    """The reader returns only when cancelled: anything else is a failure the page must show."""
+    if task.cancelled() or task.exception() is None:
+        return
+    name = type(task.exception()).__name__
+    log.error("dashboard: the reader stopped (%s); the page no longer follows the topic", name)
+    board.status.error = f"the reader stopped ({name}); restart the dashboard"
+    board.status_changed()
+
+
 def app_runner(board: Board) -> web.AppRunner:
     return web.AppRunner(build_app(board), access_log_class=PathOnlyAccessLogger, handle_signals=False)
 
@@ -165,6 +190,7 @@ async def serving(board: Board) -> AsyncIterator[int]:
     config = board.config
     config.check()
     reader = asyncio.create_task(ResultsReader(board).run(), name="dashboard-reader")
+    reader.add_done_callback(lambda task: _reader_ended(board, task))
     runner = app_runner(board)
     await runner.setup()
     try:

@@ -85,6 +85,36 @@ def merge_developer(doc: Doc, other: Doc, config: ActivityConfig) -> Doc:
     return _pruned(doc, config)
 
 
+MERGED_INTO, MOVING = "merged_into", "moving"
+_POINTER = frozenset({MERGED_INTO, MOVING, "snapshots"})
+"""What a merged developer's document keeps that is not a count to move (the skills last asked about
+are the person's to ask again)."""
+
+
+def merged_into(doc: Doc) -> str | None:
+    """The developer a merged developer's document points at; None for anyone else's."""
+    into = doc.get(MERGED_INTO)
+    return into if isinstance(into, str) else None
+
+
+def moved(doc: Doc, *, into: str, batch: str) -> Doc:
+    """A merged developer's document, left pointing at `into`: what it counted is taken out, whole,
+    as the batch `batch` (`{"moving": {"id": batch, "doc": ...}}`), held there until it is added
+    into `into`'s. A batch still held goes first: then the document only points at `into`, counts
+    written beside the pointer since staying for the next batch."""
+    if MOVING in doc:
+        return {**doc, MERGED_INTO: into}
+    taken = {name: value for name, value in doc.items() if name not in _POINTER}
+    return {MERGED_INTO: into, **({MOVING: {"id": batch, "doc": taken}} if taken else {})}
+
+
+def moved_in(doc: Doc, *, batch: str) -> Doc:
+    """The batch `batch` added into the person's: no longer held."""
+    if doc.get(MOVING, {}).get("id") == batch:
+        del doc[MOVING]
+    return doc
+
+
 def repositories(doc: Doc) -> list[str]:
     """The repositories a developer worked in, as their document keeps them (peers `repo:<name>`)."""
     peers = (p for per_day in doc.get("peers", {}).values() for p in per_day)

@@ -1,11 +1,8 @@
-"""Who a developer is, across commit emails and GitHub logins, and their pseudonym.
+"""Developers' pseudonyms, and the scrubbing of identities out of requests.
 
-The rule, in order:
-1. the GitHub login when the event names one (lowercased);
-2. the login inside a GitHub noreply address (`123+login@users.noreply.github.com`);
-3. the login this email was last seen with (learned from events that carry both, e.g. a
-   commit whose author has a login, a push webhook's `username`);
-4. the email itself (lowercased).
+Who a developer is (their canonical id, across logins, e-mails and names) is `consumers/identity/`'s:
+this module only turns ids into keyed hashes (`Pseudonyms`) and replaces the identities an event
+names, and any other address or @mention, in a request's text and data (`Scrubber`).
 """
 
 from __future__ import annotations
@@ -15,16 +12,6 @@ import hmac
 import re
 from collections.abc import Mapping
 from typing import Any
-
-_NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[a-z\d](?:[a-z\d-]{0,38}))@users\.noreply\.github\.com$", re.I)
-
-
-def login_of(login: str | None, email: str | None) -> str | None:
-    """The login an event gives directly (rules 1 and 2), else None."""
-    if login:
-        return login.strip().lower()
-    match = _NOREPLY.match((email or "").strip())
-    return match["login"].lower() if match else None
 
 
 class Pseudonyms:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from consumers.activity.identity import login_of
+from consumers.identity.keys import noreply_login
 from schemas.events import ActivityEvent, CodeChangeEvent
 
 Kind = Literal["commit", "pull_request", "review", "comment", "issue"]
@@ -28,7 +28,10 @@ class Person:
 
     @property
     def known_login(self) -> str | None:
-        return login_of(self.login, self.email)
+        """The login the event gives: its own, else the one inside a GitHub noreply address."""
+        if self.login and self.login.strip():
+            return self.login.strip().lower()
+        return noreply_login(self.email or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +62,6 @@ def of_activity(event: ActivityEvent) -> list[Observation]:
         return []
     made = _made(event, at)
     return [made] if made is not None else []
-
-
-def aliases(event: CodeChangeEvent | ActivityEvent) -> list[tuple[str, str]]:
-    """(email, login) pairs the event proves."""
-    if isinstance(event, CodeChangeEvent):
-        people = [event.author, *([event.committer] if event.committer else [])]
-        return [(p.email.lower(), p.login.lower()) for p in people if p.login and p.email]
-    commits = event.push.commits if event.push else ()
-    return [
-        (c.author_email.lower(), c.author_login.lower()) for c in commits if c.author_login and c.author_email
-    ]
 
 
 def _made(event: ActivityEvent, at: datetime) -> Observation | None:

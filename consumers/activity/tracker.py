@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -55,8 +56,10 @@ class Activity(Protocol):
         the broker: what the state promised about them can be written down now."""
         ...
 
-    async def merged(self, merge: Merge) -> None:
-        """Subjects found to be one person: the state of `merge.merged` joins `merge.subject`'s."""
+    async def merged(self, merge: Merge) -> bool:
+        """Subjects found to be one person: the state of `merge.merged` joins `merge.subject`'s.
+        Whether it did (False: the state store was out; the merge stays pending). Joining again is
+        harmless."""
         ...
 
 
@@ -98,10 +101,14 @@ class NoActivity:
     async def settled(self, requests: Sequence[AnalysisRequest]) -> None:
         return None
 
-    async def merged(self, merge: Merge) -> None:
-        return None
+    async def merged(self, merge: Merge) -> bool:
+        return True
 
 
+FOLD_ROUNDS = 3
+"""A batch left by a crash, then what is beside the pointer now, then (raced in) once more."""
+FOLD_DEPTH = 8
+"""Pointers followed onward when a fold lands on a merged developer's document."""
 MAX_WAITING = 100_000
 WAITING_TTL_S = 26 * 3600.0
 """Periodic requests made and not yet settled, so that one process does not ask twice while one
@@ -113,8 +120,11 @@ class ActivityTracker:
     a processor killed before that asks again when the event comes back, with the same request id
     (one per subject, type and interval, so consumers deduplicate); a replay after it asks nothing.
 
-    Developers are keyed by their canonical id (`consumers/identity/`): the record handler's resolver
-    when the processor shares it (its links then hold here already), else one of its own in memory."""
+    Developers are keyed by their canonical id (`consumers/identity/`), as `identities` gives it: the
+    record handler's resolver, which learns each event's links and reports their merges before
+    `on_event` (the composition root always passes it). Without one (tests, benchmarks), the tracker
+    has a resolver of its own in memory (default `IdentityConfig`) and teaches it each event's links
+    itself."""
 
     def __init__(
         self,
@@ -127,6 +137,7 @@ class ActivityTracker:
         identities: IdentityResolver | None = None,
     ) -> None:
         self._on_error = on_error
+        self._learns = identities is None
         self._identities = identities or IdentityResolver(
             MemoryIdentityStore(config.state_ttl_s), pseudonyms=pseudonyms
         )
@@ -149,8 +160,8 @@ class ActivityTracker:
             requests = [r for r in requests if r.analysis_type not in PREDICTIVE]
         if event is None:
             return [_scrubbed(r, Scrubber({}, self._pseudonyms)) for r in requests]
-        for merge in await self._guarded(self._identities.learn(event), []):
-            await self.merged(merge)
+        if self._learns:
+            await self._learn(event)
         scrub = await self._scrubber(event)
         routed = [_scrubbed(r, scrub) for r in requests]
         if not self._predictive:
@@ -200,24 +211,55 @@ class ActivityTracker:
             found = person.known_login or (person.email or "").strip().lower()
         return self._pseudonyms.of(found)
 
-    async def merged(self, merge: Merge) -> None:
-        """Each merged developer's document is added into the person's, once (its marker), and left
-        pointing at it; their commits in each repository they worked in count for the person."""
-        into = self._pseudonyms.of(merge.subject)
-        for old in (self._pseudonyms.of(m) for m in merge.merged):
-            await self._guarded(self._merge_developer(old, into), None)
+    async def _learn(self, event: Event) -> None:
+        """A tracker with a resolver of its own: the event's links learned, their merges joined."""
+        merges = await self._guarded(self._identities.learn(event), [])
+        await self._identities.settle([merge for merge in merges if await self.merged(merge)])
 
-    async def _merge_developer(self, old: str, into: str) -> None:
-        doc = await self._store.load(f"dev:{old}")
-        if not doc or "merged_into" in doc:
-            return
-        config = self._config
-        add = functools.partial(docs.merge_developer, other=doc, config=config)
-        await self._store.change_once(f"dev:{into}", add, f"merged:{old}:{into}")
-        await self._store.change(f"dev:{old}", lambda _d: {"merged_into": into})
-        for repository in docs.repositories(doc):
-            move = functools.partial(docs.rename_developer, old=old, new=into)
-            await self._store.change_once(f"repo:{repository}", move, f"merged:{old}:{into}:{repository}")
+    async def merged(self, merge: Merge) -> bool:
+        """Each merged developer's document is added into the person's and left pointing at it
+        (`_fold`); their commits in each repository they worked in count for the person."""
+        into = self._pseudonyms.of(merge.subject)
+        folded = [
+            await self._guarded(self._fold(self._pseudonyms.of(old), into), False) for old in merge.merged
+        ]
+        return all(folded)
+
+    async def _fold(self, old: str, into: str, depth: int = 0) -> bool:
+        """What `dev:old` holds, added into `dev:into` exactly once, crash or not: taken in one atomic
+        change of `dev:old` that leaves it pointing at `into` with what it took held beside the
+        pointer as a batch (`docs.moved`), then added under the batch's marker, then the batch
+        dropped. A batch left by a crash is finished first. Counts that land on `dev:old` later
+        (another instance not yet aware of the merge) are folded the same way by whoever writes them;
+        so are those added into a document that itself points further."""
+        for _ in range(FOLD_ROUNDS):
+            batch = uuid.uuid4().hex
+            left = await self._store.change(
+                f"dev:{old}", functools.partial(docs.moved, into=into, batch=batch)
+            )
+            if (moving := left.get(docs.MOVING)) is None:
+                break
+            marker, taken = f"merged:{old}:{moving['id']}", moving["doc"]
+            add = functools.partial(docs.merge_developer, other=taken, config=self._config)
+            target, _ = await self._store.change_once(f"dev:{into}", add, marker)
+            for repository in docs.repositories(taken):
+                move = functools.partial(docs.rename_developer, old=old, new=into)
+                await self._store.change_once(f"repo:{repository}", move, f"{marker}:{repository}")
+            await self._store.change(f"dev:{old}", functools.partial(docs.moved_in, batch=moving["id"]))
+            if (onward := docs.merged_into(target)) is not None and depth < FOLD_DEPTH:
+                await self._fold(into, onward, depth + 1)
+            if moving["id"] == batch:
+                break
+        return True
+
+    async def _late(self, dev: str, doc: docs.Doc) -> bool:
+        """Whether `doc`, just written for `dev`, is a merged developer's (a writer not yet aware of
+        the merge): then what was written is folded into the person's at once."""
+        into = docs.merged_into(doc)
+        if into is None:
+            return False
+        await self._fold(dev, into)
+        return True
 
     async def _scrubber(self, event: Event) -> Scrubber:
         if not self._pseudonyms.enabled:
@@ -241,13 +283,14 @@ class ActivityTracker:
 
     async def _observe(self, obs: Observation, priority: Priority) -> list[AnalysisRequest]:
         """Each part counts the event at most once (its marker is written with the change); the
-        periodic requests it claimed are asked again when the same event comes back after a crash."""
+        periodic requests it claimed are asked again when the same event comes back after a crash.
+        The team part is written first: a developer found merged folds both parts' counts."""
         dev = await self.developer(obs.person)
         if not dev:
             return []
         marker, repository = f"event:{obs.event_id}:{obs.kind}", self._pseudonyms.repository(obs.repository)
-        made = await self._guarded(self._developer_part(dev, repository, obs, marker, priority), [])
-        made += await self._guarded(self._team_part(dev, repository, obs, marker, priority), [])
+        team = await self._guarded(self._team_part(dev, repository, obs, marker, priority), [])
+        made = await self._guarded(self._developer_part(dev, repository, obs, marker, priority), []) + team
         if obs.kind == "review":
             await self._guarded(self._reviewed(dev, obs, marker), None)
         return made
@@ -260,6 +303,8 @@ class ActivityTracker:
         doc, _ = await self._store.change_once(
             f"dev:{dev}", lambda d: docs.record_developer(d, obs, peers, repository, config), f"{marker}:dev"
         )
+        if await self._late(dev, doc):
+            return []
         found = features.developer_features(doc, config, obs.at)
         reasons = triggers.risk_reasons(found, config.min_previous)
         if not reasons:
@@ -284,7 +329,8 @@ class ActivityTracker:
         config = self._config
         for author in [await self._peer(p) for p in obs.peers]:
             change = functools.partial(docs.record_peer, at=obs.at, peer=reviewer, config=config)
-            await self._store.change_once(f"dev:{author}", change, f"{marker}:author:{author}")
+            doc, _ = await self._store.change_once(f"dev:{author}", change, f"{marker}:author:{author}")
+            await self._late(author, doc)
 
     async def _periodic(
         self,
@@ -338,6 +384,8 @@ class ActivityTracker:
             lambda d: docs.record_skills(d, languages, frameworks),
             f"skills:{result.request_id}",
         )
+        if await self._late(dev, doc):
+            return []
         found = features.developer_features(doc, self._config)
         skills, at = triggers.skills_of(found), docs.latest(doc)
         if at is None or skills == doc.get("snapshots", {}).get("skills"):
@@ -368,7 +416,7 @@ class ActivityTracker:
 
     async def _candidate(self, dev: str) -> dict[str, Any] | None:
         doc = await self._store.load(f"dev:{dev}")
-        if doc is None:
+        if doc is None or docs.merged_into(doc) is not None:
             return None
         found = features.developer_features(doc, self._config)
         keep = ("languages", "frameworks", "commits_per_week_current", "reviews_per_week_current")
@@ -392,7 +440,8 @@ def _scrubbed(request: AnalysisRequest, scrub: Scrubber) -> AnalysisRequest:
 
 
 def _snapshot(doc: docs.Doc, *, skills: list[str]) -> docs.Doc:
-    doc.setdefault("snapshots", {})["skills"] = skills
+    if docs.merged_into(doc) is None:  # a merged developer's: the person's profile is asked anew
+        doc.setdefault("snapshots", {})["skills"] = skills
     return doc
 
 

@@ -12,8 +12,6 @@ class IdentityConfig:
     Off by default: two people may share a name (docs/identity.md)."""
     aliases_path: str = ""
     """IDENTITY_ALIASES: an operator's alias file in .mailmap format (none by default)."""
-    ttl_s: int = 90 * 24 * 3600
-    """Links expire this long after their set last changed or was looked up (the state TTL)."""
     cache_items: int = 100_000
     """Resolutions held in process memory (the processor's fast path asks the store nothing for them)."""
     cache_ttl_s: float = 60.0

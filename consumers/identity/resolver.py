@@ -4,7 +4,12 @@ The record handler asks `settled` first, in the poll loop: when every link the e
 holds and every developer subject is in the in-process cache, the requests come back with their
 canonical subjects and no store is asked. Otherwise `resolve` (in the record's task) writes the
 links to the store, updates the cache with each joined set (so a merge is seen at once here; another
-instance's within `IdentityConfig.cache_ttl_s`) and reports every merge of sets that existed before.
+instance's within `IdentityConfig.cache_ttl_s`) and reports the merges pending in every set the store
+answered for: those the links just made (the store records them with the link, atomically), and any
+earlier one never settled (its record lost, or the state join failed). The record handler settles a
+merge once its `identity_merged` record is acknowledged and the activity state joined; until then,
+the first record to reach the store for that set (after a restart, or once the cache of it lapses)
+reports it again.
 
 With pseudonyms on, the store holds keyed hashes of the identities (`login:dev_…`), so canonical ids
 are pseudonyms: the pseudonym of the canonical member.
@@ -16,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from cachetools import LRUCache
 
@@ -26,7 +31,7 @@ from consumers.identity import keys
 from consumers.identity.config import IdentityConfig
 from consumers.identity.links import Aliases, Link, Seen, Via, implied, links_of, person_links, seen_in
 from consumers.identity.recent import Recent
-from consumers.identity.store.base import IdentityStore
+from consumers.identity.store.base import IdentityStore, Joined
 from schemas.events import ActivityEvent, CodeChangeEvent
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
@@ -60,6 +65,8 @@ class Merge:
     merged: tuple[str, ...]
     """The canonical ids before, other than `subject`."""
     via: Via
+    root: str
+    """The set's canonical key in the identity store when the merge was reported (to settle it)."""
 
 
 class Identities(Protocol):
@@ -74,7 +81,12 @@ class Identities(Protocol):
     async def resolve(
         self, event: Event | None, requests: Sequence[AnalysisRequest]
     ) -> tuple[list[AnalysisRequest], list[Merge]]:
-        """The event's links learned; the requests with canonical subjects; the merges made."""
+        """The event's links learned; the requests with canonical subjects; the merges pending in
+        the sets the store answered for."""
+        ...
+
+    async def settle(self, merges: Sequence[Merge]) -> None:
+        """These merges are published and joined in the activity state: no longer pending."""
         ...
 
 
@@ -88,6 +100,9 @@ class Unresolved:
         self, event: Event | None, requests: Sequence[AnalysisRequest]
     ) -> tuple[list[AnalysisRequest], list[Merge]]:
         return list(requests), []
+
+    async def settle(self, merges: Sequence[Merge]) -> None:
+        return None
 
 
 class IdentityResolver:
@@ -105,7 +120,7 @@ class IdentityResolver:
         self._aliases: Aliases = aliases or {}
         self._on_error = on_error
         self._cache: Recent[str, str] = Recent(self._config.cache_items, self._config.cache_ttl_s)
-        """Stored key -> canonical id."""
+        """Stored key -> its set's canonical key."""
         self._people: Recent[Seen, bool] = Recent(self._config.cache_items, self._config.cache_ttl_s)
         """People whose links this process wrote or found holding (a link, once made, always holds)."""
         self._hashed: LRUCache[str, str] = LRUCache(self._config.cache_items)
@@ -124,10 +139,10 @@ class IdentityResolver:
             if not _of_developer(request):
                 resolved.append(request)
                 continue
-            canonical = self._cache.get(self._stored(keys.subject_key(request.subject)), now)
-            if canonical is None:
+            root = self._cache.get(self._stored(keys.subject_key(request.subject)), now)
+            if root is None:
                 return None
-            resolved.append(self._rewritten(request, canonical, event))
+            resolved.append(self._rewritten(request, keys.value(root), event))
         return resolved
 
     async def resolve(
@@ -135,15 +150,25 @@ class IdentityResolver:
     ) -> tuple[list[AnalysisRequest], list[Merge]]:
         """A store outage leaves the subjects as far as memory and the noreply rule resolve them
         (counted and logged, like the activity state's); the records go on."""
-        merges: list[Merge] = []
+        found: dict[str, Joined] = {}
         try:
             if event is not None:
-                merges += await self.learn(event)
-            return [await self._resolved(r, event, merges) for r in requests], merges
+                await self._learn(event, found)
+            return [await self._resolved(r, event, found) for r in requests], _merges(found)
         except StateUnavailable as exc:
             self._on_error()
             log.warning("identity resolution skipped: %s", exc)
-            return [self._local(r, event) for r in requests], merges
+            return [self._local(r, event) for r in requests], _merges(found)
+
+    async def settle(self, merges: Sequence[Merge]) -> None:
+        """An outage leaves them pending (counted and logged): reported again later, which is
+        harmless (`docs/contracts.md`)."""
+        for merge in merges:
+            try:
+                await self._store.settle(merge.root, merge.merged)
+            except StateUnavailable as exc:
+                self._on_error()
+                log.warning("identity merge left pending: %s", exc)
 
     # -- for the activity state ----------------------------------------------------------------------
 
@@ -152,25 +177,21 @@ class IdentityResolver:
 
     async def learn(self, event: Event) -> list[Merge]:
         """The links of the people the event names written (those not known to hold here); the
-        merges they made."""
-        merges: list[Merge] = []
-        now = time.monotonic()
-        for seen in seen_in(event):
-            if not self._people.get(seen, now):
-                merges += await self._learned(person_links(seen, self._config.match_by_name, self._aliases))
-                self._people.put(seen, True)
-        return merges
+        merges pending in the sets the store answered for."""
+        found: dict[str, Joined] = {}
+        await self._learn(event, found)
+        return _merges(found)
 
     async def developer(self, login: str | None, email: str | None) -> str:
         """The canonical id of a person named by login or e-mail ("" when neither)."""
         key = keys.person_key(login, email)
-        return await self._canonical(key, []) if key else ""
+        return await self._canonical(key, {}) if key else ""
 
     async def subject(self, subject: str) -> str:
         """The canonical id of a developer subject (a login or an e-mail; a pseudonym as it is)."""
         if not subject or is_pseudonym(subject):
             return subject
-        return await self._canonical(keys.subject_key(subject), [])
+        return await self._canonical(keys.subject_key(subject), {})
 
     # -- inside ----------------------------------------------------------------------------------------
 
@@ -190,34 +211,47 @@ class IdentityResolver:
         found = self._cache.get(self._stored(link.a), now)
         return found is not None and found == self._cache.get(self._stored(link.b), now)
 
-    async def _learned(self, links: Sequence[Link]) -> list[Merge]:
-        merges = []
-        for link in links:
-            if self._holds(link):
-                continue
-            joined = await self._store.link(self._stored(link.a), self._stored(link.b))
-            for member in joined.members:
-                self._cache.put(member, joined.canonical)
-            if joined.replaced:
-                merges.append(Merge(joined.canonical, joined.replaced, link.via))
-        return merges
+    async def _learn(self, event: Event, found: dict[str, Joined]) -> None:
+        now = time.monotonic()
+        for seen in seen_in(event):
+            if not self._people.get(seen, now):
+                await self._learned(person_links(seen, self._config.match_by_name, self._aliases), found)
+                self._people.put(seen, True)
 
-    async def _canonical(self, key: str, merges: list[Merge]) -> str:
+    async def _learned(self, links: Sequence[Link], found: dict[str, Joined]) -> None:
+        for link in links:
+            if not self._holds(link):
+                self._remember(
+                    await self._store.link(self._stored(link.a), self._stored(link.b), link.via), found
+                )
+
+    async def _canonical(self, key: str, found: dict[str, Joined]) -> str:
         """From memory, else from the store, with the links the key implies learned first."""
         stored = self._stored(key)
-        found = self._cache.get(stored, time.monotonic())
-        if found is None:
-            merges += await self._learned(implied(key, self._aliases))
-            found = self._cache.get(stored, time.monotonic()) or await self._store.canonical(stored)
-            self._cache.put(stored, found)
-        return found
+        root = self._cache.get(stored, time.monotonic())
+        if root is None:
+            await self._learned(implied(key, self._aliases), found)
+            root = self._cache.get(stored, time.monotonic())
+        if root is None:
+            root = self._remember(await self._store.find(stored), found)
+        return keys.value(root)
+
+    def _remember(self, joined: Joined, found: dict[str, Joined]) -> str:
+        """A set the store answered with: cached, and kept in `found` for its pending merges (a set
+        it has since joined is left out: its pending merges moved with it)."""
+        for member in joined.members:
+            self._cache.put(member, joined.root)
+            if member != joined.root:
+                found.pop(member, None)
+        found[joined.root] = joined
+        return joined.root
 
     async def _resolved(
-        self, request: AnalysisRequest, event: Event | None, merges: list[Merge]
+        self, request: AnalysisRequest, event: Event | None, found: dict[str, Joined]
     ) -> AnalysisRequest:
         if not _of_developer(request):
             return request
-        canonical = await self._canonical(keys.subject_key(request.subject), merges)
+        canonical = await self._canonical(keys.subject_key(request.subject), found)
         return self._rewritten(request, canonical, event)
 
     def _local(self, request: AnalysisRequest, event: Event | None) -> AnalysisRequest:
@@ -228,7 +262,7 @@ class IdentityResolver:
         login = keys.noreply_login(keys.value(key)) if key.startswith(keys.EMAIL) else None
         fallback = self._pseudonyms.of(login or keys.value(key))
         cached = self._cache.get(self._stored(key), time.monotonic())
-        return self._rewritten(request, cached or fallback, event)
+        return self._rewritten(request, keys.value(cached) if cached else fallback, event)
 
     def _rewritten(self, request: AnalysisRequest, canonical: str, event: Event | None) -> AnalysisRequest:
         observed = self._pseudonyms.of(_observed(request, event))
@@ -245,6 +279,20 @@ class IdentityResolver:
             kind, _, identity = key.partition(":")
             stored = self._hashed[key] = f"{kind}:{self._pseudonyms.of(identity)}"
         return stored
+
+
+def _merges(found: dict[str, Joined]) -> list[Merge]:
+    """The merges pending in the sets found, one per set and via."""
+    merges = []
+    for joined in found.values():
+        by_via: dict[str, list[str]] = {}
+        for merged, via in joined.pending:
+            by_via.setdefault(via, []).append(merged)
+        merges += [
+            Merge(joined.canonical, tuple(names), cast(Via, via), joined.root)
+            for via, names in by_via.items()
+        ]
+    return merges
 
 
 def _of_developer(request: AnalysisRequest) -> bool:

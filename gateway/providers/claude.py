@@ -8,14 +8,16 @@ the SDK's option for high concurrency; pass any `httpx2.AsyncClient` as `http_cl
 
 The request body (`MessageParams`), the reading of a `Message` (`reply_of`) and the translation of
 SDK errors (`translate_error`) are shared with the Message Batches provider (`gateway.batches`).
+
+The SDK is imported where it is first used, not with this module: importing it is most of every
+command's start-up (`python -X importtime`), and the settings read this module's defaults in
+processes that never talk to Claude.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
-import httpx2
 import orjson
 
 from gateway.config import ProviderConfig
@@ -31,6 +33,10 @@ from gateway.providers.base import (
 )
 from gateway.providers.ratelimit_headers import anthropic_hint
 
+if TYPE_CHECKING:
+    import anthropic
+    import httpx2
+
 DEFAULT_RPM = 50
 DEFAULT_TPM = 100_000
 """Claude's requests and tokens per minute unless CLAUDE_RPM / CLAUDE_TPM say otherwise."""
@@ -43,6 +49,8 @@ def anthropic_client(
     config: ProviderConfig, http_client: httpx2.AsyncClient | None = None
 ) -> anthropic.AsyncAnthropic:
     """The SDK client of `config`: no SDK retries, `timeout_s` per HTTP request."""
+    import anthropic  # noqa: PLC0415 - see the module's docstring
+
     return anthropic.AsyncAnthropic(
         api_key=config.api_key or "missing",
         base_url=config.base_url or None,
@@ -73,6 +81,8 @@ class MessageParams:
 
     def _schema(self, call: ProviderCall) -> dict[str, Any]:
         if call.schema_name not in self._schemas:
+            import anthropic  # noqa: PLC0415 - see the module's docstring
+
             self._schemas[call.schema_name] = anthropic.transform_schema(call.schema)
         return self._schemas[call.schema_name]
 
@@ -92,6 +102,8 @@ def reply_of(
 
 def translate_error(provider: str, exc: anthropic.AnthropicError) -> GatewayError:
     """The gateway error for any SDK failure (statuses through `translate.from_status`)."""
+    import anthropic  # noqa: PLC0415 - see the module's docstring
+
     if isinstance(exc, anthropic.APITimeoutError):
         return translate.timeout(provider, exc)
     if isinstance(exc, anthropic.APIConnectionError):
@@ -118,6 +130,8 @@ class ClaudeProvider(ConfiguredProvider):
         await self._client.close()
 
     async def analyze(self, call: ProviderCall) -> ProviderReply:
+        import anthropic  # noqa: PLC0415 - imported with the client already: a name lookup
+
         try:
             raw = await self._client.messages.with_raw_response.create(**self._params(call))
             message = await raw.parse()

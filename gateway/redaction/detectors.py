@@ -86,7 +86,7 @@ def default_detectors() -> tuple[Detector, ...]:
         *(_plugin_detector(p) for p in shaped),
         *(_rule_detector(rule) for rule in TOKENS),
         *(_plugin_detector(p) for p in keyword),
-        Detector(NAMED.kind, _gates([NAMED.gate]), named_values, True, min_width(NAMED.pattern)),
+        Detector(NAMED.kind, _gates([NAMED.gate]), named_values, True, min_width(NAMED.pattern), names=True),
         *(_plugin_detector(p) for p in entropy),
     )
 
@@ -113,7 +113,8 @@ def _plugin_detector(plugin: BasePlugin) -> Detector:
     patterns = list(_patterns(plugin))
     gates = _gates(gate_of(pattern) for pattern in patterns)
     width = min((min_width(pattern) for pattern in patterns), default=0)
-    return Detector(kind, gates, _finder(plugin), _is_generic(plugin), width)
+    names = isinstance(plugin, KeywordDetector)
+    return Detector(kind, gates, _finder(plugin), _is_generic(plugin), width, names)
 
 
 def _rule_detector(rule: Rule) -> Detector:

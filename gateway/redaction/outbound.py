@@ -27,7 +27,7 @@ from schemas.request import AnalysisRequest
 
 PLAIN = (int, float, bool, type(None))
 _SCALARS = frozenset(PLAIN)
-CONTEXTS_KEPT = 1024
+CONTEXTS_KEPT = 256
 Found = tuple[tuple[str, int], ...]
 
 

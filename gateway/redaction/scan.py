@@ -15,6 +15,7 @@ values (a secret-sounding name, entropy) are checked by detect-secrets' heuristi
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,8 @@ from gateway.redaction.rules import Rule
 MARKER = "[REDACTED:{}]"
 MAX_ROUNDS = 4
 """A detector that names one secret per pattern and line runs again on the line it redacted."""
+NAME_RUN = 256
+_LONG_RUN = re.compile(rf"([A-Za-z0-9_.-]{{{NAME_RUN}}})[A-Za-z0-9_.-]+")
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 """What a secret's span is widened over, on both sides."""
 DIFF_HEADER = "diff --git "
@@ -48,6 +51,9 @@ class Detector:
     generic: bool = False
     min_width: int = 0
     """No shorter line can hold a secret of this detector's."""
+    names: bool = False
+    """Matches a secret's name: run on the line with its long runs of name characters cut short
+    (`NAME_RUN`), as no name is that long, and some patterns take quadratic time on such a run."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -133,6 +139,8 @@ def _holds(text: str, gate: Gate | None) -> bool:
 
 
 def _redact_line(detector: Detector, line: str, path: str, found: Counter[str]) -> str:
+    if detector.names and _LONG_RUN.search(line):
+        return _redact_long_runs(detector, line, path, found)
     marker = MARKER.format(detector.kind)
     for _ in range(MAX_ROUNDS):
         values = {v for v in detector.find(line, path) if not dismissed(v, line, generic=detector.generic)}
@@ -145,6 +153,44 @@ def _redact_line(detector: Detector, line: str, path: str, found: Counter[str]) 
         if line == before:
             break
     return line
+
+
+def _redact_long_runs(detector: Detector, line: str, path: str, found: Counter[str]) -> str:
+    """A name detector on a line with runs of name characters longer than `NAME_RUN`: it runs once on
+    the line with those runs cut to `NAME_RUN` characters; what it finds there is replaced in the line
+    itself, a span that reaches a cut taking the rest of that run too."""
+    cuts: list[tuple[int, int]] = []  # (where in the view a run was cut, how many characters went)
+    pieces, at, removed = [], 0, 0
+    for run in _LONG_RUN.finditer(line):
+        kept = run.start() + NAME_RUN
+        pieces.append(line[at:kept])
+        cuts.append((kept - removed, run.end() - kept))
+        removed += run.end() - kept
+        at = run.end()
+    view = "".join(pieces) + line[at:]
+    spans = []
+    for value in {v for v in detector.find(view, path) if not dismissed(v, view, generic=detector.generic)}:
+        start = view.find(value)
+        while start >= 0:
+            end = start + len(value)
+            begin = start + sum(n for cut, n in cuts if cut < start)
+            spans.append(_widened(line, begin, end + sum(n for cut, n in cuts if cut <= end)))
+            start = view.find(value, end)
+    marker = MARKER.format(detector.kind)
+    for begin, end in sorted(_merged(spans), reverse=True):
+        line = line[:begin] + marker + line[end:]
+        found[detector.kind] += 1
+    return line
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
 
 
 def _replace(line: str, value: str, marker: str) -> tuple[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,17 +15,17 @@ from redis.asyncio import Redis
 from consumers.activity import features
 from consumers.activity.config import ActivityConfig
 from consumers.activity.identity import Pseudonyms, Scrubber
-from consumers.activity.store.base import StateStore
+from consumers.activity.store.base import Change, Doc, StateStore
 from consumers.activity.store.memory import MemoryStateStore
 from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import PREDICTIVE, ActivityTracker, NoActivity
-from consumers.identity.resolver import IdentityResolver
+from consumers.identity.resolver import IdentityResolver, Merge
 from consumers.identity.store.memory import MemoryIdentityStore
-from schemas.events import ActivityEvent, parse_activity, parse_code_change
+from schemas.events import ActivityEvent, CodeChangeEvent, parse_activity, parse_code_change
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 from tests.activity.history import START, by_time, commit, declining, steady
-from tests.conftest import REDIS_TEST_URL
+from tests.conftest import REDIS_TEST_URL, free_port
 
 RISKS = {"attrition_risk", "burnout_risk", "performance_trajectory"}
 CONFIG = ActivityConfig()
@@ -142,7 +142,8 @@ async def test_an_interval_of_a_week_asks_weekly(store: StateStore) -> None:
 
 async def test_pseudonyms_replace_every_identity_in_requests(store: StateStore) -> None:
     linked = MemoryIdentityStore(CONFIG.state_ttl_s)
-    t = tracker(store, key="k" * 32, identities=IdentityResolver(linked, pseudonyms=Pseudonyms("k" * 32)))
+    resolver = IdentityResolver(linked, pseudonyms=Pseudonyms("k" * 32))
+    t = tracker(store, key="k" * 32, identities=resolver)
     event = parse_code_change(commit("dora", START))
     routed = [
         AnalysisRequest(
@@ -152,7 +153,8 @@ async def test_pseudonyms_replace_every_identity_in_requests(store: StateStore) 
             subject="dora",
         )
     ]
-    [scrubbed, *triggered] = await t.on_event(event, routed, "live")
+    resolved, _ = await resolver.resolve(event, routed)  # the record handler's step: links learned
+    [scrubbed, *triggered] = await t.on_event(event, resolved, "live")
     text = scrubbed.model_dump_json()
     assert "dora" not in text.lower()
     pseudonym = Pseudonyms("k" * 32).of("dora")
@@ -191,6 +193,96 @@ async def test_a_link_that_arrives_later_joins_both_developers_state(store: Stat
     assert old == {"merged_into": "dora"}
     team = await store.load("repo:octo/app")
     assert team is not None and features.commits_per_developer(team) == {"dora": 3}
+
+
+def without_login(value: bytes) -> CodeChangeEvent:
+    """A commit as git writes it: the author's address, no login."""
+    event = parse_code_change(value)
+    return event.model_copy(update={"author": event.author.model_copy(update={"login": None})})
+
+
+async def commits_of(store: StateStore, dev: str) -> int:
+    doc = await store.load(f"dev:{dev}") or {}
+    return sum(day.get("commit", 0) for day in doc.get("days", {}).values())
+
+
+async def test_counts_a_stale_instance_writes_to_a_merged_developer_reach_the_person(
+    store: StateStore,
+) -> None:
+    t = tracker(store)
+    await t.on_event(without_login(commit("dora", START)), [], "live")
+    await feed(t, [commit("dora", START + timedelta(days=1), n=1)])  # the link: merged
+    stale = tracker(store)  # another instance whose cache does not know the link yet
+    await stale.on_event(without_login(commit("dora", START + timedelta(days=2), n=2)), [], "live")
+    assert await commits_of(store, "dora") == 3
+    assert await store.load("dev:dora@example.com") == {"merged_into": "dora"}
+    team = await store.load("repo:octo/app")
+    assert team is not None and features.commits_per_developer(team) == {"dora": 3}
+
+
+class Interleaved:
+    """A state store that lets another writer in once, right after the first read or change of
+    `key` (as a process switch between two awaits would)."""
+
+    def __init__(self, inner: StateStore) -> None:
+        self._inner = inner
+        self._armed: tuple[str, Callable[[], Awaitable[object]]] | None = None
+
+    def arm(self, key: str, between: Callable[[], Awaitable[object]]) -> None:
+        self._armed = (key, between)
+
+    async def _touched(self, key: str) -> None:
+        if self._armed is not None and self._armed[0] == key:
+            between, self._armed = self._armed[1], None
+            await between()
+
+    async def first(self, marker: str) -> bool:
+        return await self._inner.first(marker)
+
+    async def seen(self, marker: str) -> bool:
+        return await self._inner.seen(marker)
+
+    async def load(self, key: str) -> Doc | None:
+        doc = await self._inner.load(key)
+        await self._touched(key)
+        return doc
+
+    async def change(self, key: str, update: Change) -> Doc:
+        doc = await self._inner.change(key, update)
+        await self._touched(key)
+        return doc
+
+    async def change_once(self, key: str, update: Change, marker: str) -> tuple[Doc, bool]:
+        return await self._inner.change_once(key, update, marker)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_count_written_while_a_merge_folds_the_document_is_not_lost(store: StateStore) -> None:
+    interleaved = Interleaved(store)
+    t = tracker(interleaved)
+    await t.on_event(without_login(commit("dora", START)), [], "live")
+    stale = tracker(store)
+    late = without_login(commit("dora", START + timedelta(days=2), n=2))
+    interleaved.arm("dev:dora@example.com", lambda: stale.on_event(late, [], "live"))
+    await feed(t, [commit("dora", START + timedelta(days=1), n=1)])  # the merge, with the late write in it
+    assert await commits_of(store, "dora") == 3
+    assert await store.load("dev:dora@example.com") == {"merged_into": "dora"}
+
+
+async def test_a_merge_the_state_store_could_not_join_says_so(store: StateStore) -> None:
+    dead = Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2, socket_timeout=0.2
+    )
+    errors: list[int] = []
+    t = tracker(RedisStateStore(dead, CONFIG.state_ttl_s), on_error=lambda: errors.append(1))
+    try:
+        joined = await t.merged(Merge("dora", ("dora@example.com",), "login", "login:dora"))
+    finally:
+        await dead.aclose()
+    assert joined is False and errors == [1]  # the merge stays pending, to be joined again
+    assert await tracker(store).merged(Merge("dora", ("dora@example.com",), "login", "login:dora")) is True
 
 
 def review(

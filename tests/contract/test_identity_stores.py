@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from redis.asyncio import Redis
@@ -17,7 +17,13 @@ from consumers.identity.store.redis import RedisIdentityStore
 from tests.conftest import REDIS_TEST_URL, free_port
 
 TTL_S = 60
+SHORT_TTL_S = 1
+"""Of the stores whose expiry a test waits for (Redis counts TTLs in whole seconds)."""
 DORA, DORA_WORK, DORA_LOGIN = "email:dora@home.org", "email:dora@work.com", "login:dora"
+
+
+async def canonical(store: IdentityStore, key: str) -> str:
+    return (await store.find(key)).canonical
 
 
 class IdentityStoreContract:
@@ -26,60 +32,107 @@ class IdentityStoreContract:
         raise NotImplementedError
         yield
 
+    @pytest.fixture
+    async def short_lived(self) -> AsyncIterator[IdentityStore]:  # pragma: no cover - abstract
+        """A store whose keys expire `SHORT_TTL_S` after they were last written or looked up."""
+        raise NotImplementedError
+        yield
+
     async def test_a_key_never_seen_is_its_own_canonical_id(self, store: IdentityStore) -> None:
-        assert await store.canonical(DORA) == "dora@home.org"
-        assert await store.canonical(DORA_LOGIN) == "dora"
+        assert await canonical(store, DORA) == "dora@home.org"
+        assert await canonical(store, DORA_LOGIN) == "dora"
 
     async def test_linking_two_new_keys_replaces_no_subject(self, store: IdentityStore) -> None:
-        joined = await store.link(DORA_WORK, DORA)
+        joined = await store.link(DORA_WORK, DORA, "login")
         assert (joined.canonical, joined.members, joined.replaced) == (
             "dora@home.org",  # the lowest e-mail, whichever side it came from
             frozenset({DORA, DORA_WORK}),
             (),
         )
-        assert await store.canonical(DORA_WORK) == await store.canonical(DORA) == "dora@home.org"
+        assert await canonical(store, DORA_WORK) == await canonical(store, DORA) == "dora@home.org"
 
     async def test_a_login_becomes_the_canonical_id_and_replaces_the_known_address(
         self, store: IdentityStore
     ) -> None:
-        assert await store.canonical(DORA) == "dora@home.org"  # results published under the address
-        joined = await store.link(DORA, DORA_LOGIN)
+        assert await canonical(store, DORA) == "dora@home.org"  # results published under the address
+        joined = await store.link(DORA, DORA_LOGIN, "login")
         assert (joined.canonical, joined.replaced) == ("dora", ("dora@home.org",))
-        assert await store.canonical(DORA) == "dora"
+        assert await canonical(store, DORA) == "dora"
 
     async def test_links_are_transitive_and_report_every_set_they_fold(self, store: IdentityStore) -> None:
-        await store.link(DORA, "email:d@old.net")
-        await store.canonical(DORA_WORK)
-        joined = await store.link(DORA_WORK, "email:d@old.net")
+        await store.link(DORA, "email:d@old.net", "login")
+        await canonical(store, DORA_WORK)
+        joined = await store.link(DORA_WORK, "email:d@old.net", "login")
         assert joined.canonical == "d@old.net"
         assert joined.replaced == ("dora@work.com",)  # dora@home.org's set was already d@old.net's
         assert joined.members == frozenset({DORA, DORA_WORK, "email:d@old.net"})
         for key in joined.members:
-            assert await store.canonical(key) == "d@old.net"
+            assert await canonical(store, key) == "d@old.net"
 
     async def test_two_logins_keep_the_lowest(self, store: IdentityStore) -> None:
-        await store.link("login:zed", DORA)
-        await store.link(DORA_LOGIN, DORA_WORK)
-        joined = await store.link(DORA, DORA_WORK)
+        await store.link("login:zed", DORA, "login")
+        await store.link(DORA_LOGIN, DORA_WORK, "login")
+        joined = await store.link(DORA, DORA_WORK, "login")
         assert (joined.canonical, joined.replaced) == ("dora", ("zed",))
 
     async def test_linking_what_is_already_one_set_changes_nothing(self, store: IdentityStore) -> None:
-        await store.link(DORA, DORA_LOGIN)
-        again = await store.link(DORA_LOGIN, DORA)
+        await store.link(DORA, DORA_LOGIN, "login")
+        again = await store.link(DORA_LOGIN, DORA, "login")
         assert (again.canonical, again.replaced) == ("dora", ())
         assert again.members == frozenset({DORA, DORA_LOGIN})
 
     async def test_a_new_key_joins_a_set_whose_canonical_id_stays(self, store: IdentityStore) -> None:
-        await store.link(DORA, DORA_LOGIN)
-        joined = await store.link(DORA_WORK, DORA)
+        await store.link(DORA, DORA_LOGIN, "login")
+        joined = await store.link(DORA_WORK, DORA, "login")
         assert (joined.canonical, joined.replaced) == ("dora", ())
-        assert await store.canonical(DORA_WORK) == "dora"
+        assert await canonical(store, DORA_WORK) == "dora"
 
     async def test_concurrent_links_of_one_person_end_in_one_set(self, store: IdentityStore) -> None:
         addresses = [f"email:dora{i}@example.com" for i in range(12)]
-        await asyncio.gather(*(store.link(a, b) for a, b in itertools.pairwise(addresses)))
-        await asyncio.gather(*(store.link(a, DORA_LOGIN) for a in addresses[::5]))
-        assert {await store.canonical(a) for a in addresses} == {"dora"}
+        await asyncio.gather(*(store.link(a, b, "login") for a, b in itertools.pairwise(addresses)))
+        await asyncio.gather(*(store.link(a, DORA_LOGIN, "login") for a in addresses[::5]))
+        assert {await canonical(store, a) for a in addresses} == {"dora"}
+
+    async def test_a_look_up_renews_the_ttl_of_every_member(self, short_lived: IdentityStore) -> None:
+        """A person active under their login keeps the link of their e-mail: looking up one key
+        renews every member's pointer, not only the key's."""
+        await short_lived.link(DORA, DORA_LOGIN, "login")
+        await asyncio.sleep(0.6 * SHORT_TTL_S)
+        assert await canonical(short_lived, DORA_LOGIN) == "dora"
+        await asyncio.sleep(0.6 * SHORT_TTL_S)  # past the TTL of the link's own write
+        found = await short_lived.find(DORA)
+        assert (found.canonical, found.members) == ("dora", frozenset({DORA, DORA_LOGIN}))
+
+    async def test_linking_two_keys_of_one_set_renews_the_ttl_of_every_member(
+        self, short_lived: IdentityStore
+    ) -> None:
+        await short_lived.link(DORA, DORA_LOGIN, "login")
+        await asyncio.sleep(0.6 * SHORT_TTL_S)
+        assert (await short_lived.link(DORA_LOGIN, DORA, "login")).replaced == ()
+        await asyncio.sleep(0.6 * SHORT_TTL_S)
+        assert await canonical(short_lived, DORA) == "dora"
+
+    async def test_a_merge_is_pending_with_its_link_until_settled(self, store: IdentityStore) -> None:
+        assert (await store.find(DORA)).pending == ()  # results published under the address
+        joined = await store.link(DORA, DORA_LOGIN, "login")
+        assert (joined.root, joined.pending) == (DORA_LOGIN, (("dora@home.org", "login"),))
+        assert (await store.find(DORA)).pending == joined.pending  # whoever asks next is told
+        assert (await store.link(DORA_LOGIN, DORA, "login")).pending == joined.pending
+        await store.settle(joined.root, ["dora@home.org"])
+        assert (await store.find(DORA)).pending == ()
+        assert (await store.link(DORA_WORK, DORA, "login")).pending == ()  # a new key: no merge
+
+    async def test_pending_merges_move_with_their_set_and_settle_where_it_is(
+        self, store: IdentityStore
+    ) -> None:
+        await store.find(DORA)
+        await store.find(DORA_WORK)
+        first = await store.link(DORA, DORA_WORK, "alias")
+        assert (first.root, first.pending) == (DORA, (("dora@work.com", "alias"),))
+        second = await store.link(DORA_WORK, DORA_LOGIN, "login")
+        assert second.pending == (("dora@home.org", "login"), ("dora@work.com", "alias"))
+        await store.settle(first.root, ["dora@work.com"])  # reported before the set moved on
+        assert (await store.find(DORA_WORK)).pending == (("dora@home.org", "login"),)
 
 
 class TestMemoryIdentityStore(IdentityStoreContract):
@@ -88,6 +141,10 @@ class TestMemoryIdentityStore(IdentityStoreContract):
         memory = MemoryIdentityStore(TTL_S)
         yield memory
         await memory.aclose()
+
+    @pytest.fixture
+    async def short_lived(self) -> AsyncIterator[IdentityStore]:
+        yield MemoryIdentityStore(SHORT_TTL_S)
 
 
 @pytest.mark.redis
@@ -103,22 +160,30 @@ class TestRedisIdentityStore(IdentityStoreContract):
         return f"test:identity:{uuid.uuid4().hex[:8]}:"
 
     @pytest.fixture
-    async def store(self, client: Redis, prefix: str) -> AsyncIterator[IdentityStore]:
-        yield RedisIdentityStore(client, TTL_S, prefix=prefix)
+    async def redis_store(self, client: Redis, prefix: str) -> AsyncIterator[Callable[[int], IdentityStore]]:
+        yield lambda ttl_s: RedisIdentityStore(client, ttl_s, prefix=prefix)
         keys = [key async for key in client.scan_iter(f"{prefix}*")]
         if keys:
             await client.delete(*keys)
 
+    @pytest.fixture
+    def store(self, redis_store: Callable[[int], IdentityStore]) -> IdentityStore:
+        return redis_store(TTL_S)
+
+    @pytest.fixture
+    def short_lived(self, redis_store: Callable[[int], IdentityStore]) -> IdentityStore:
+        return redis_store(SHORT_TTL_S)
+
     async def test_links_survive_a_restart_and_are_shared(self, prefix: str, store: IdentityStore) -> None:
-        await store.link(DORA, DORA_LOGIN)
+        await store.link(DORA, DORA_LOGIN, "login")
         other = Redis.from_url(REDIS_TEST_URL)  # another instance of the group, or the process restarted
         try:
             again = RedisIdentityStore(other, TTL_S, prefix=prefix)
-            assert await again.canonical(DORA) == "dora"
-            assert (await again.link(DORA_WORK, DORA)).canonical == "dora"
+            assert await canonical(again, DORA) == "dora"
+            assert (await again.link(DORA_WORK, DORA, "login")).canonical == "dora"
         finally:
             await other.aclose()
-        assert await store.canonical(DORA_WORK) == "dora"
+        assert await canonical(store, DORA_WORK) == "dora"
 
     async def test_two_instances_linking_at_once_make_one_set(
         self, prefix: str, store: IdentityStore
@@ -128,17 +193,19 @@ class TestRedisIdentityStore(IdentityStoreContract):
             again = RedisIdentityStore(other, TTL_S, prefix=prefix)
             addresses = [f"email:dora{i}@example.com" for i in range(10)]
             pairs = list(itertools.pairwise(addresses))
-            await asyncio.gather(*(s.link(a, b) for a, b in pairs for s in (store, again)))
-            await asyncio.gather(store.link(addresses[0], DORA_LOGIN), again.link(addresses[-1], DORA_LOGIN))
-            assert {await s.canonical(a) for a in addresses for s in (store, again)} == {"dora"}
+            await asyncio.gather(*(s.link(a, b, "login") for a, b in pairs for s in (store, again)))
+            await asyncio.gather(
+                store.link(addresses[0], DORA_LOGIN, "login"), again.link(addresses[-1], DORA_LOGIN, "login")
+            )
+            assert {await canonical(s, a) for a in addresses for s in (store, again)} == {"dora"}
         finally:
             await other.aclose()
 
     async def test_every_key_expires_with_the_ttl(
         self, client: Redis, prefix: str, store: IdentityStore
     ) -> None:
-        await store.link(DORA, DORA_LOGIN)
-        await store.canonical(DORA_WORK)
+        await store.link(DORA, DORA_LOGIN, "login")
+        await canonical(store, DORA_WORK)
         found = [key async for key in client.scan_iter(f"{prefix}*")]
         assert len(found) == 5  # three pointers, two sets
         for key in found:
@@ -151,7 +218,7 @@ async def test_a_redis_outage_is_state_unavailable() -> None:
     )
     store = RedisIdentityStore(dead, TTL_S)
     try:
-        for attempt in (store.canonical(DORA), store.link(DORA, DORA_LOGIN)):
+        for attempt in (store.find(DORA), store.link(DORA, DORA_LOGIN, "login")):
             with pytest.raises(StateUnavailable):
                 await attempt
     finally:

@@ -134,6 +134,23 @@ class TestRedisStateStore(StateStoreContract):
         finally:
             await other.aclose()
 
+    async def test_a_change_counted_before_does_not_wait_behind_the_keys_other_records(
+        self, client: Redis, prefix: str
+    ) -> None:
+        """A replay: every record of a repository changes its document, one at a time in this
+        process; those already counted are answered at once, the new one waits its turn."""
+        store = RedisStateStore(client, TTL_S, prefix=prefix)
+        assert await store.change_once("repo:r", incremented, "event:1") == ({"n": 1}, True)
+        held = asyncio.Lock()
+        store._locks["repo:r"] = held  # another record of the repository, changing it now
+        async with held:
+            counted = await asyncio.wait_for(store.change_once("repo:r", incremented, "event:1"), 5)
+            assert counted == ({"n": 1}, False)
+            new = asyncio.ensure_future(store.change_once("repo:r", incremented, "event:2"))
+            await asyncio.sleep(0.2)
+            assert not new.done()  # not counted before: it waits for the lock
+        assert await new == ({"n": 2}, True)
+
     async def test_a_document_that_is_not_json_starts_again_empty(
         self, client: Redis, prefix: str, store: StateStore
     ) -> None:

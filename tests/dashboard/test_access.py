@@ -98,3 +98,18 @@ async def test_the_login_form_sets_an_httponly_cookie_that_opens_the_page() -> N
         assert (await http.get(f"{url}/api/state")).status == 200
         await http.post(f"{url}/logout")
         assert (await http.get(f"{url}/api/state")).status == 401
+
+
+async def test_without_a_token_only_requests_addressed_to_loopback_are_answered() -> None:
+    """A page whose domain is rebound to 127.0.0.1 (DNS rebinding) sends its own name as Host."""
+    board = Board(DashboardConfig())
+    feed(board, s.value(T.ATTRITION_RISK, "mona", s.attrition(0.9)))
+    async with served(board) as url, aiohttp.ClientSession() as http:
+        port = url.rsplit(":", 1)[1]
+        rebound = await http.get(f"{url}/api/state", headers={"Host": f"evil.example:{port}"})
+        assert rebound.status == 421
+        assert "mona" not in await rebound.text()
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "localhost"):
+            answered = await http.get(f"{url}/api/state", headers={"Host": host})
+            assert answered.status == 200, host
+            assert "mona" in await answered.text()

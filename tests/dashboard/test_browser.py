@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -29,10 +29,8 @@ ARGS = [
 ]  # fmt: skip
 PSEUDONYM = "dev_0123456789abcdef0123"
 
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
-    pytest.mark.slow,
-]  # fmt: skip
+NO_CHROMIUM = "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM), pytest.mark.slow]
 
 
 @pytest.fixture
@@ -89,84 +87,110 @@ async def test_the_page_shows_the_state_then_follows_the_topic(
         await until(lambda: board.status.ready)
         url = f"http://127.0.0.1:{port}/"
         page = await page_of(browser, errors)
+        await team_view(page, url, tmp_path)
+        await people_view(page, tmp_path)
+        await developer_view(page, tmp_path)
 
-        # Team: filled from the snapshot, the least healthy first, with its trend
-        await page.goto(f"{url}?view=team")
-        cards = page.locator("#teams article")
-        await expect(cards).to_have_count(2)
-        await expect(cards.nth(0)).to_contain_text("libuv/libuv")
-        await expect(cards.nth(0)).to_contain_text("at risk")
-        await expect(cards.nth(0).locator("dd").nth(0)).to_have_text("2")  # bus factor
-        await expect(cards.nth(0)).to_contain_text("-0.14")  # 0.62 -> 0.48
-        await expect(cards.nth(0)).to_contain_text("knowledge concentrated")
-        await expect(page.locator("#catching-up")).to_be_hidden()
+        async def publish(*values: bytes) -> None:
+            await produce(servers, topics.results, list(values), key=b"live")
 
-        # People: one row per person (the merge folded mona's old address), highest attrition first
-        await page.click("#nav a[data-view=people]")
-        rows = page.locator("#people-body tr.row")
-        await expect(rows).to_have_count(3)
-        await expect(rows.nth(0)).to_contain_text("mona")
-        await expect(rows.nth(0)).to_contain_text("critical")
-        await expect(rows.nth(1)).to_contain_text(PSEUDONYM)
-        await expect(rows.nth(1).locator(".tag")).to_have_text("pseudonym")
-        await expect(rows.nth(2)).to_contain_text("bert")
-        await rows.nth(0).click()
-        details = page.locator("#people-body tr.details")
-        await expect(details).to_contain_text("12 commits a week before, 3 now")  # a factor's evidence
-        await expect(details).to_contain_text("Have a one-to-one about current work")
-        await expect(details).to_contain_text("weekend work every week")
-        await page.click("#people-head button[data-sort=subject]")  # sort by name, ascending
-        assert "sort=-subject" in page.url or "sort=subject" in page.url
-        await page.click("#people-head button[data-sort=subject]")
-        await expect(rows.nth(0)).to_contain_text("bert")
-        await page.screenshot(path=str(tmp_path / "dashboard-people.png"), full_page=True)
+        await live_feed(page, url, publish)
+        await paused_feed(page, publish)
+        await filter_survives_a_reload(page, tmp_path)
+    assert errors == []  # no script error, nothing the content security policy refused, no 404
 
-        # Developer: profile, skills with evidence, each result's history as a sparkline
-        await page.click("#people-body a:has-text('mona')")
-        await expect(page.locator("#developer")).to_contain_text("senior")
-        await expect(page.locator("#developer")).to_contain_text("epoll_wait in core.c")
-        sparks = page.locator("#developer table.history svg.spark")
-        assert await sparks.count() >= 5
-        await expect(page.locator("#developer table.history")).to_contain_text(
-            "2 results"
-        )  # attrition, merged
-        await page.screenshot(path=str(tmp_path / "dashboard-developer.png"), full_page=True)
 
-        # Live feed: a new result appears at the top without a reload
-        await page.goto(f"{url}?view=feed")
-        feed = page.locator("#feed li")
-        await expect(feed.first).to_be_visible()
-        await produce(
-            servers, topics.results, [s.value(T.BURNOUT_RISK, "lin", s.burnout(0.9), s.later(9))], key=b"lin"
-        )
-        await expect(feed.first).to_contain_text("lin")
-        await expect(feed.first).to_contain_text("critical")
-        await feed.first.click()
-        detail = page.locator("#detail")
-        await expect(detail).to_contain_text("rules-v1")  # provenance: model
-        await expect(detail).to_contain_text("github.activity [1] @ 0")  # the input's topic/partition/offset
-        await expect(detail.locator("pre.json")).to_contain_text('"prompt_version": "v3"')
+async def team_view(page: Page, url: str, shots: Path) -> None:
+    """Filled from the snapshot, the least healthy first, with its trend."""
+    await page.goto(f"{url}?view=team")
+    cards = page.locator("#teams article")
+    await expect(cards).to_have_count(2)
+    await expect(cards.nth(0)).to_contain_text("libuv/libuv")
+    await expect(cards.nth(0)).to_contain_text("at risk")
+    await expect(cards.nth(0).locator("dd").nth(0)).to_have_text("2")  # bus factor
+    await expect(cards.nth(0)).to_contain_text("-0.14")  # 0.62 -> 0.48
+    await expect(cards.nth(0)).to_contain_text("knowledge concentrated")
+    await expect(cards.nth(1)).to_contain_text("nodejs/node")
+    await expect(page.locator("#catching-up")).to_be_hidden()
+    await page.screenshot(path=str(shots / "dashboard-team.png"), full_page=True)
 
-        # Pause: new results are counted, not shown, until resumed
-        await page.click("#pause")
-        later = [s.value(T.ATTRITION_RISK, f"new{n}", s.attrition(0.3), s.later(10 + n)) for n in range(3)]
-        await produce(servers, topics.results, later, key=b"new")
-        await expect(page.locator("#new-count")).to_have_text("3 new")
-        await expect(feed.first).to_contain_text("lin")
-        await page.click("#pause")
-        await expect(feed.first).to_contain_text("new")
-        await expect(page.locator("#new-count")).to_be_hidden()
 
-        # A filter is kept in the URL and survives a reload
-        await page.select_option("#filters select[name=type]", "attrition_risk")
-        await expect(page).to_have_url(re.compile(r"type=attrition_risk"))
-        await page.reload()
-        await expect(page.locator("#filters select[name=type]")).to_have_value("attrition_risk")
-        await expect(feed.first).to_be_visible()
-        types = await feed.evaluate_all("items => items.map(item => item.dataset.type)")
-        assert types and set(types) == {"attrition_risk"}
-        await page.screenshot(path=str(tmp_path / "dashboard-feed.png"), full_page=True)
-    assert errors == []
+async def people_view(page: Page, shots: Path) -> None:
+    """One row per person (the merge folded mona's old address), highest attrition first; a row
+    opens its factors with their evidence, and the recommendations."""
+    await page.click("#nav a[data-view=people]")
+    rows = page.locator("#people-body tr.row")
+    await expect(rows).to_have_count(3)
+    await expect(rows.nth(0)).to_contain_text("mona")
+    await expect(rows.nth(0)).to_contain_text("critical")
+    await expect(rows.nth(1)).to_contain_text(PSEUDONYM)
+    await expect(rows.nth(1).locator(".tag")).to_have_text("pseudonym")
+    await expect(rows.nth(2)).to_contain_text("bert")
+    await rows.nth(0).click()
+    details = page.locator("#people-body tr.details")
+    await expect(details).to_contain_text("12 commits a week before, 3 now")
+    await expect(details).to_contain_text("Have a one-to-one about current work")
+    await expect(details).to_contain_text("weekend work every week")
+    await page.screenshot(path=str(shots / "dashboard-people.png"), full_page=True)
+    await page.click("#people-head button[data-sort=subject]")
+    await page.click("#people-head button[data-sort=subject]")
+    await expect(page).to_have_url(re.compile(r"sort=subject"))
+    await expect(rows.nth(0)).to_contain_text("bert")
+
+
+async def developer_view(page: Page, shots: Path) -> None:
+    """Profile, skills with evidence, each result's history as a sparkline."""
+    await page.click("#people-body a:has-text('mona')")
+    developer = page.locator("#developer")
+    await expect(developer).to_contain_text("senior")
+    await expect(developer).to_contain_text("epoll_wait in core.c")
+    await expect(developer).to_contain_text("collaboration8 / 10")
+    history = developer.locator("table.history tr")
+    await expect(history).to_have_count(7)
+    await expect(history.filter(has_text="attrition risk")).to_contain_text("2 results")  # the merged two
+    assert await developer.locator("table.history svg.spark polyline").count() == 7
+    await page.screenshot(path=str(shots / "dashboard-developer.png"), full_page=True)
+
+
+async def live_feed(page: Page, url: str, publish: Callable[..., Awaitable[None]]) -> None:
+    """A new result appears at the top without a reload; its JSON shows its provenance."""
+    await page.goto(f"{url}?view=feed")
+    feed = page.locator("#feed li")
+    await expect(feed.first).to_be_visible()
+    await publish(s.value(T.BURNOUT_RISK, "lin", s.burnout(0.9), s.later(9)))
+    await expect(feed.first).to_contain_text("lin")
+    await expect(feed.first).to_contain_text("critical")
+    await feed.first.click()
+    detail = page.locator("#detail")
+    await expect(detail).to_contain_text("rules-v1")
+    await expect(detail).to_contain_text("github.activity [1] @ 0")  # the input's topic, partition, offset
+    await expect(detail.locator("pre.json")).to_contain_text('"prompt_version": "v3"')
+
+
+async def paused_feed(page: Page, publish: Callable[..., Awaitable[None]]) -> None:
+    """Paused, new results are counted and not shown, until resumed."""
+    feed = page.locator("#feed li")
+    await page.click("#pause")
+    await publish(
+        *(s.value(T.ATTRITION_RISK, f"new{n}", s.attrition(0.3), s.later(10 + n)) for n in range(3))
+    )
+    await expect(page.locator("#new-count")).to_have_text("3 new")
+    await expect(feed.first).to_contain_text("lin")
+    await page.click("#pause")
+    await expect(feed.first).to_contain_text("new2")
+    await expect(page.locator("#new-count")).to_be_hidden()
+
+
+async def filter_survives_a_reload(page: Page, shots: Path) -> None:
+    feed = page.locator("#feed li")
+    await page.select_option("#filters select[name=type]", "attrition_risk")
+    await expect(page).to_have_url(re.compile(r"type=attrition_risk"))
+    await page.reload()
+    await expect(page.locator("#filters select[name=type]")).to_have_value("attrition_risk")
+    await expect(feed.first).to_be_visible()
+    types = await feed.evaluate_all("items => items.map(item => item.dataset.type)")
+    assert len(types) == 7 and set(types) == {"attrition_risk"}
+    await page.screenshot(path=str(shots / "dashboard-feed.png"), full_page=True)
 
 
 async def test_a_page_loaded_before_the_reader_caught_up_says_so(browser: Browser) -> None:

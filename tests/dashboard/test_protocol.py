@@ -132,3 +132,35 @@ async def test_the_logs_hold_no_result_content_and_no_query(caplog: pytest.LogCa
         assert content not in logged
     assert "GET /api/export.csv 200" in logged  # the access log: method, path, status
     assert board.view.counts["unreadable"] == 1
+
+
+async def test_an_identity_merge_sends_a_snapshot_with_one_row_per_person() -> None:
+    board = Board(DashboardConfig())
+    feed(board, s.value(T.ATTRITION_RISK, "mona@old.example", s.attrition(0.9)))
+    feed(board, s.value(T.ATTRITION_RISK, "mona", s.attrition(0.2), s.later(1)))
+    async with served(board) as url, aiohttp.ClientSession() as http:
+        snapshot = await (await http.get(f"{url}/api/state")).json()
+        assert len(snapshot["people"]) == 2
+        async with http.get(f"{url}/api/events", params={"after": snapshot["id"]}) as response:
+            stream = Stream(response)
+            feed(board, s.merge("mona", "mona@old.example"))
+            event = await stream.next()
+    assert event.kind == "snapshot"
+    [person] = event.json()["people"]
+    assert (person["subject"], person["attrition"]["trend"]) == ("mona", [0.9, 0.2])
+
+
+async def test_hidden_risks_are_not_exported_either() -> None:
+    board = Board(DashboardConfig(hide_risks=True))
+    feed(
+        board,
+        s.value(T.ATTRITION_RISK, "mona", s.attrition(0.9)),
+        s.value(T.PERFORMANCE_TRAJECTORY, "mona", s.performance(0.6)),
+    )
+    async with served(board) as url, aiohttp.ClientSession() as http:
+        people = await (await http.get(f"{url}/api/export.csv?table=people")).text()
+        everything = await (await http.get(f"{url}/api/export.csv?table=feed")).text()
+    header, row = people.splitlines()
+    assert "attrition" not in header and "burnout" not in header
+    assert row.startswith("mona,no,stable,0.6,steady merges")
+    assert "attrition" not in everything

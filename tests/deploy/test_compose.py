@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from aexy_stream.settings import Settings
 
-from .files import DEPLOY, ROOT, handler_module, load_yaml, run, tool
+from .files import DEPLOY, ROOT, cli, handler_module, load_yaml, run, tool
 
 COMPOSE = ROOT / "docker-compose.yml"
 PINNED_TAG = re.compile(r"^[\w./-]+:(?!latest$)v?\d+(\.\d+)+[\w.-]*$")
@@ -34,6 +34,7 @@ APP_SERVICES = {
     "topics": "aexy_stream.cli.topics",
     "processor": "aexy_stream.cli.run",
     "webhook": "aexy_stream.cli.ingest",
+    "dashboard": "aexy_stream.cli.dashboard",
 }
 
 
@@ -93,8 +94,8 @@ def test_compose_specification_rejects_a_misspelt_key() -> None:
 
 
 def test_the_pipeline_services_are_all_there(services: dict[str, Any]) -> None:
-    expected = {"kafka", "redis", "ollama", "ollama-pull", "topics", "processor", "webhook", "prometheus"}
-    assert set(services) == expected | {"grafana"}
+    expected = {"kafka", "redis", "ollama", "ollama-pull", "topics", "processor", "webhook", "dashboard"}
+    assert set(services) == expected | {"prometheus", "grafana"}
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
@@ -292,3 +293,17 @@ def test_build_context_keeps_the_package_and_leaves_secrets_out() -> None:
     assert all((ROOT / path).exists() for path in needed)
     for secret in (".env", ".env.production", ".venv/bin/python", ".git/config", "tests/conftest.py"):
         assert ignored(secret), secret
+
+
+def test_the_dashboard_listens_openly_only_with_a_token_and_is_published_on_loopback(
+    services: dict[str, Any],
+) -> None:
+    """Beyond loopback the dashboard needs DASHBOARD_TOKEN (it refuses to start without one)."""
+    dashboard = services["dashboard"]
+    config = cli(dashboard["command"])
+    assert config.host == "0.0.0.0"
+    assert dashboard["environment"]["DASHBOARD_TOKEN"]
+    assert [(p["host_ip"], p["published"], p["target"]) for p in dashboard["ports"]] == [
+        ("127.0.0.1", str(config.port), config.port)
+    ]
+    assert f":{config.port}/healthz" in " ".join(dashboard["healthcheck"]["test"])

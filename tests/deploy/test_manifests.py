@@ -22,7 +22,7 @@ from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.processor import PARK_TIMEOUT_S
 
-from .files import DEPLOY, SCHEMAS, handler_module, load_documents, load_yaml, run, tool
+from .files import DEPLOY, SCHEMAS, cli, handler_module, load_documents, load_yaml, run, tool
 
 NAMESPACE = "aexy-stream"
 OLDEST_KUBERNETES = "1.30"
@@ -246,6 +246,7 @@ def test_every_container_has_requests_limits_and_runs_unprivileged(sources: list
         ("aexy-stream-processor", "topics", "aexy_stream.cli.topics"),
         ("aexy-stream-processor", "processor", "aexy_stream.cli.run"),
         ("aexy-stream-webhook", "webhook", "aexy_stream.cli.ingest"),
+        ("aexy-stream-dashboard", "dashboard", "aexy_stream.cli.dashboard"),
     ],
 )
 def test_containers_run_real_subcommands(
@@ -259,7 +260,7 @@ def test_services_and_budget_select_their_pods(sources: list[dict[str, Any]]) ->
     pods = {d["metadata"]["name"]: pod_labels(d) for d in deployments(sources)}
     selectors = [o["spec"]["selector"] for o in sources if o["kind"] == "Service"]
     selectors += [o["spec"]["selector"]["matchLabels"] for o in sources if o["kind"] == "PodDisruptionBudget"]
-    assert len(selectors) == 3
+    assert len(selectors) == 4
     for selector in selectors:
         matching = [name for name, labels in pods.items() if selector.items() <= labels.items()]
         assert len(matching) == 1, f"{selector} selects {matching}"
@@ -273,3 +274,34 @@ def test_service_target_ports_are_named_container_ports(sources: list[dict[str, 
         ]
         names = {p["name"] for c in all_containers(pod) for p in c.get("ports", [])}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= names
+
+
+def test_the_dashboard_listens_openly_with_its_own_token_and_is_ready_once_caught_up(
+    sources: list[dict[str, Any]],
+) -> None:
+    """Beyond loopback the dashboard refuses to start without DASHBOARD_TOKEN: its Secret, read by its
+    pod alone; the readiness probe waits for the reader to catch up."""
+    deployment = find(sources, "Deployment", "aexy-stream-dashboard")
+    spec = container(deployment, "dashboard")
+    args = cli(spec["args"])
+    assert args.host == "0.0.0.0"
+    secrets = [s["secretRef"]["name"] for s in spec["envFrom"] if "secretRef" in s]
+    assert secrets == ["aexy-stream-dashboard"]
+    assert set(find(sources, "Secret", "aexy-stream-dashboard")["stringData"]) == {"DASHBOARD_TOKEN"}
+    for other in deployments(sources):
+        if other is not deployment:
+            refs = [
+                s.get("secretRef", {}).get("name")
+                for c in all_containers(other)
+                for s in c.get("envFrom", [])
+            ]
+            assert "aexy-stream-dashboard" not in refs
+    ports = {p["name"]: p["containerPort"] for p in spec["ports"]}
+    assert list(ports.values()) == [args.port]
+    assert (spec["readinessProbe"]["httpGet"]["path"], spec["livenessProbe"]["httpGet"]["path"]) == (
+        "/readyz",
+        "/healthz",
+    )
+    assert http_get_port(spec["readinessProbe"], ports) == args.port
+    env = {e["name"]: e["value"] for e in spec["env"]}
+    Settings.model_validate({k.lower(): v for k, v in env.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pytest
@@ -32,13 +33,17 @@ class Counted:
         self.store = MemoryIdentityStore(3600)
         self.calls = 0
 
-    async def canonical(self, key: str) -> str:
+    async def find(self, key: str) -> Joined:
         self.calls += 1
-        return await self.store.canonical(key)
+        return await self.store.find(key)
 
-    async def link(self, a: str, b: str) -> Joined:
+    async def link(self, a: str, b: str, via: str) -> Joined:
         self.calls += 1
-        return await self.store.link(a, b)
+        return await self.store.link(a, b, via)
+
+    async def settle(self, root: str, merged: Iterable[str]) -> None:
+        self.calls += 1
+        await self.store.settle(root, merged)
 
     async def aclose(self) -> None:
         await self.store.aclose()
@@ -96,11 +101,55 @@ async def test_a_later_link_merges_and_moves_the_fast_path_at_once() -> None:
     _, merges = await resolver.resolve(push, [])
     assert merges == []  # the push names the noreply address with its own login: nothing new
     _, merges = await resolver.resolve(merged, routed(merged))
-    assert merges == [Merge("codertocat", ("cat@example.com",), "login")]
+    assert merges == [Merge("codertocat", ("cat@example.com",), "login", "login:codertocat")]
     again = resolver.settled(old, routed(old))
     assert again is not None and {(r.subject, r.observed_as) for r in again} == {
         ("codertocat", "cat@example.com")
     }
+
+
+async def test_a_merge_not_settled_is_reported_again_by_the_next_record_after_a_restart() -> None:
+    """The link and its pending merge are written together: a process that dies before the merge
+    was published and joined leaves it for the next one, whichever record reaches that set."""
+    store = MemoryIdentityStore(3600)
+    dying = IdentityResolver(store)
+    old, linked = commit("cat@example.com"), commit("cat@example.com", login="codertocat", n=1)
+    await dying.resolve(old, routed(old))
+    _, merges = await dying.resolve(linked, routed(linked))
+    assert merges == [Merge("codertocat", ("cat@example.com",), "login", "login:codertocat")]
+    restarted = IdentityResolver(store)  # the merge never settled: nothing published, no state joined
+    later = commit("cat@example.com", n=2)  # names only the address
+    requests, again = await restarted.resolve(later, routed(later))
+    assert again == merges and {r.subject for r in requests} == {"codertocat"}
+    await restarted.settle(again)  # published and joined this time
+    _, none = await IdentityResolver(store).resolve(later, routed(later))
+    assert none == []
+
+
+async def test_a_merge_is_reported_once_while_the_cache_holds_its_set() -> None:
+    store = Counted()
+    resolver = IdentityResolver(store)
+    old, linked = commit("cat@example.com"), commit("cat@example.com", login="codertocat", n=1)
+    await resolver.resolve(old, routed(old))
+    _, merges = await resolver.resolve(linked, routed(linked))
+    assert len(merges) == 1
+    later = commit("cat@example.com", login="codertocat", n=2)
+    assert resolver.settled(later, routed(later)) is not None  # known: no store, no report
+    _, again = await resolver.resolve(later, routed(later))
+    assert again == []  # records of that set while the merge is being settled repeat nothing
+
+
+async def test_settling_in_an_outage_leaves_the_merge_pending_and_is_counted() -> None:
+    dead = Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2, socket_timeout=0.2
+    )
+    errors: list[int] = []
+    resolver = IdentityResolver(RedisIdentityStore(dead, 60), on_error=lambda: errors.append(1))
+    try:
+        await resolver.settle([Merge("codertocat", ("cat@example.com",), "login", "login:codertocat")])
+    finally:
+        await dead.aclose()
+    assert errors == [1]
 
 
 async def test_repository_subjects_are_left_alone() -> None:

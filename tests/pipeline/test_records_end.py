@@ -8,6 +8,7 @@ import hashlib
 import uuid
 
 import orjson
+import pytest
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import CollectorRegistry
 
@@ -18,11 +19,12 @@ from consumers.activity.identity import Pseudonyms
 from consumers.activity.store.memory import MemoryStateStore
 from consumers.activity.tracker import ActivityTracker
 from consumers.config import Topics
+from consumers.dlq import DeadLetter, replay
 from consumers.metrics import ProcessorMetrics
 from consumers.size_policy import DEAD_LETTER_PREFIX_BYTES, KAFKA_DEFAULT_MESSAGE_BYTES
 from consumers.topics import MAX_MESSAGE_BYTES, admin_client, message_limit
 from tests.pipeline.harness import acked_producer, claude_gateway, commit_event, processor_config, running
-from tests.pipeline.test_lifecycle import committed
+from tests.pipeline.test_lifecycle import committed, read_all
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
 
 OWN_HEADERS = [("x-github-event", b"push"), ("x-github-delivery", b"d-1")]
@@ -36,6 +38,17 @@ async def set_limit(kafka: KafkaBroker, topic: str, limit: int) -> None:
         )
     while await message_limit(kafka.bootstrap_servers, topic) != limit:
         await asyncio.sleep(0.1)
+
+
+def oldest_unfinished(metrics: ProcessorMetrics, topic: str) -> float:
+    """The processor's gauge, the largest over the topic's partitions."""
+    ages = [
+        sample.value
+        for family in metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == "aexy_stream_oldest_unfinished_age_seconds" and sample.labels["topic"] == topic
+    ]
+    return max(ages, default=0.0)
 
 
 async def publish_oversized(kafka: KafkaBroker, topic: str, value: bytes) -> None:
@@ -86,6 +99,9 @@ async def test_a_5_mb_record_is_dead_lettered_with_a_prefix_and_its_story(
     assert meta["x-github-event"] == "push" and meta["x-github-delivery"] == "d-1"  # own headers kept
     assert meta[h.ERROR_TYPE] == "MalformedEvent" and "MAX_EVENT_BYTES" in meta[h.DLQ_REASON]
     assert metrics.dead_letters.labels("MalformedEvent").value == 1
+    passed_over: list[DeadLetter] = []
+    assert await replay(kafka.bootstrap_servers, topics.dlq, "", passed_over.append) == 0  # never cut
+    assert [letter.offset for letter in passed_over] == [dead.offset]  # type: ignore[attr-defined]
 
 
 async def test_a_1_2_mb_record_is_dead_lettered_whole_where_the_topic_takes_it(
@@ -131,3 +147,64 @@ async def test_a_number_no_json_writer_takes_is_dead_lettered_with_the_activity_
     assert dead.value == bad
     assert meta[h.ORIGINAL_OFFSET] == "0" and "could not be processed" in meta[h.DLQ_REASON]
     assert {orjson.loads(r.value)["source"]["offset"] for r in results} == {1}
+
+
+async def test_the_counters_of_records_written_equal_what_the_topics_hold(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+) -> None:
+    sim.add_rules({"match": "CodeQualityResult", "kind": "server_error"})  # retried, then dead-lettered
+    commits = [commit_event(sha=f"{i:040x}") for i in range(4)]
+    await produce(kafka.bootstrap_servers, topics.code_changes, commits, key=b"octo/app")
+    await produce(kafka.bootstrap_servers, topics.activity, [b"not json", b"[]"], key=b"k")
+    config = processor_config(kafka.bootstrap_servers, topics, retry_max_attempts=3)
+    metrics = ProcessorMetrics(CollectorRegistry())
+    gateway = claude_gateway(sim, max_retries=0)
+    async with running(config, gateway, metrics=metrics):
+        await consume_all(kafka.bootstrap_servers, topics.results, 8, timeout_s=30)
+        await consume_all(kafka.bootstrap_servers, topics.dlq, 6, timeout_s=30)
+    await gateway.aclose()
+    written = {
+        topic: len(await read_all(kafka, topic)) for topic in (topics.results, topics.retry, topics.dlq)
+    }
+    assert (written[topics.results], written[topics.dlq]) == (8, 6)
+    assert written[topics.retry] >= 8  # two per failing request; one more if the stop parked one
+
+    def total(name: str) -> float:
+        return sum(
+            sample.value
+            for family in metrics.registry.collect()
+            for sample in family.samples
+            if sample.name == name
+        )
+
+    assert total("aexy_stream_dead_letters_total") == written[topics.dlq]
+    assert total("aexy_stream_retries_total") == written[topics.retry]
+    assert metrics.events_out.labels("results").value == written[topics.results]
+
+
+async def test_a_dead_letter_the_broker_refuses_is_written_again_and_the_wait_is_visible(
+    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The dead-letter topic refuses every record for a while (its limit lowered after the processor
+    read it): the partition's commits wait, its gauge and a log line say so, and the dead letter is
+    written once the topic takes it again."""
+    config = processor_config(kafka.bootstrap_servers, topics)
+    metrics = ProcessorMetrics(CollectorRegistry())
+    gateway = claude_gateway(sim)
+    async with running(config, gateway, metrics=metrics) as processor:
+        while not processor.healthy:
+            await asyncio.sleep(0.05)
+        await set_limit(kafka, topics.dlq, 100)
+        await produce(kafka.bootstrap_servers, topics.activity, [b"not json"], key=b"k")
+        while oldest_unfinished(metrics, topics.activity) < 3.0:
+            await asyncio.sleep(0.2)
+        assert await committed(kafka, config.group_id, topics.activity, topics.partitions) == 0
+        assert await consume_all(kafka.bootstrap_servers, topics.dlq, 0, timeout_s=1) == []
+        assert "a dead letter was not written" in caplog.text
+        await set_limit(kafka, topics.dlq, topics.max_message_bytes)
+        (dead,) = await consume_all(kafka.bootstrap_servers, topics.dlq, 1, timeout_s=30)
+        while await committed(kafka, config.group_id, topics.activity, topics.partitions) < 1:
+            await asyncio.sleep(0.2)
+    await gateway.aclose()
+    assert dead.value == b"not json"
+    assert metrics.dead_letters.labels("MalformedEvent").value == 1  # written once, counted once

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import RecordsToDelete
 
 from aexy_dev.simulator import SimulatorHandle
-from aexy_stream.compose import LLMGateway, build_activity
+from aexy_stream.compose import LLMGateway, build_activity, build_identities
 from aexy_stream.settings import Settings
 from consumers.config import Topics
 from consumers.replay import lookup_holds, plan_replay
@@ -110,7 +110,8 @@ async def test_replay_since_reruns_only_that_history_from_the_cache(
     await produce_history(kafka.bootstrap_servers, topics.code_changes)
     settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
     gateway = LLMGateway(settings=settings)
-    activity = build_activity(settings, gateway.redis, lambda: None)  # the live run keeps it too
+    identities = build_identities(settings, gateway.redis, lambda: None)
+    activity = build_activity(settings, gateway.redis, lambda: None, identities)  # the live run keeps it too
     try:
         async with running(processor_config(kafka.bootstrap_servers, topics), gateway, activity):
             await consume_all(kafka.bootstrap_servers, topics.results, 20, timeout_s=30)

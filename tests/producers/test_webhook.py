@@ -385,17 +385,18 @@ async def test_body_over_the_limit_is_413_and_nothing_is_written(
 async def test_a_body_over_kafkas_default_request_size_is_published_whole(
     kafka: KafkaBroker, topics: Topics
 ) -> None:
-    """3 MiB allowed: the composition root sizes the producer for it (aiokafka's default is 1 MiB)."""
+    """MAX_EVENT_BYTES of 3 MiB: the composition root sizes the producer for it (aiokafka's default is
+    1 MiB); the test topics take the default policy's 2 MiB records (`consumers/size_policy.py`)."""
     settings = Settings(
         kafka_bootstrap_servers=kafka.bootstrap_servers,
         github_webhook_secret=SECRET,
         topic_github_activity=topics.activity,
         topic_code_changes=topics.code_changes,
-        webhook_max_body_bytes=3 * 1024 * 1024,
+        max_event_bytes=3 * 1024 * 1024,
         webhook_host="127.0.0.1",
         webhook_port=0,
     )
-    body = padded(2 * 1024 * 1024)
+    body = padded(3 * 1024 * 1024 // 2)
     async with running(webhook_config(settings)) as receiver:
         response = await receiver.deliver(body, "issues")
         assert response.status_code == 202, response.text

@@ -20,6 +20,8 @@ const TYPE_LABEL = {
   learning_path: "learning path", job_description: "job description", interview_rubric: "interview rubric",
 };
 
+const SHORT_TIME = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+
 const S = {
   id: "",
   status: { ready: false, read: 0, to_read: 0, error: "" },
@@ -37,6 +39,10 @@ const S = {
   selected: "",
   source: null,
 };
+
+const CACHE = { people: new Map(), feed: new Map() };
+/* The DOM of rows that did not change since they were built: a burst of results changes a few rows a
+   frame, and rebuilding hundreds of unchanged ones would keep the page from answering. */
 
 // -- small helpers -------------------------------------------------------------------------------------
 
@@ -92,9 +98,10 @@ function sparkline(values, label) {
   svg.setAttribute("aria-label", `${label}: ${points.length} points`);
   if (points.length === 0) return svg;
   const low = Math.min(...points), high = Math.max(...points);
-  const span = high - low || 1;
+  const span = high - low;
   const step = points.length > 1 ? (width - 2 * pad) / (points.length - 1) : 0;
-  const xy = points.map((v, i) => [pad + i * step, height - pad - ((v - low) / span) * (height - 2 * pad)]);
+  const y = (v) => (span ? height - pad - ((v - low) / span) * (height - 2 * pad) : height / 2);
+  const xy = points.map((v, i) => [pad + i * step, y(v)]);
   const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
   line.setAttribute("points", xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" "));
   svg.append(line);
@@ -171,6 +178,8 @@ function matches(entry, f) {
 // -- state ---------------------------------------------------------------------------------------------
 
 function load(state) {
+  CACHE.people.clear();
+  CACHE.feed.clear();
   S.id = state.id;
   S.status = state.status;
   S.hideRisks = state.hide_risks;
@@ -227,11 +236,16 @@ async function start() {
 
 // -- rendering: at most once a frame, only the view on screen -------------------------------------------
 
+const RENDER_GAP_MS = 150;
 let scheduled = false;
+let renderedAt = 0;
 function schedule() {
+  /* At most one render a frame, and during a stream of results at most one per RENDER_GAP_MS: the
+     main thread stays free for clicks and scrolling between them. */
   if (scheduled) return;
   scheduled = true;
-  requestAnimationFrame(() => { scheduled = false; render(); });
+  const wait = Math.max(0, renderedAt + RENDER_GAP_MS - performance.now());
+  setTimeout(() => requestAnimationFrame(() => { scheduled = false; renderedAt = performance.now(); render(); }), wait);
 }
 
 function render() {
@@ -325,26 +339,48 @@ function renderPeople() {
   }));
   document.getElementById("people-empty").hidden = rows.length > 0;
   const body = [];
+  const minute = Math.floor(Date.now() / 60000);
   for (const row of rows) {
     const open = S.open.has(row.subject);
-    const cells = [h("td", {}, h("a", { href: `?view=developer&dev=${encodeURIComponent(row.subject)}`,
-      onclick: (event) => { event.preventDefault(); event.stopPropagation(); setParams({ view: "developer", dev: row.subject }, true); } },
-      subjectName(row.subject, row.pseudonym)))];
-    for (const name of S.hideRisks ? [] : RISKS) cells.push(riskCell(row[name]));
-    cells.push(performanceCell(row.performance));
-    cells.push(h("td", { title: iso(row.last_activity) }, when(row.last_activity)));
-    cells.push(h("td", { class: "repos" }, row.repositories.join(", ") || "–"));
-    body.push(h("tr", { class: open ? "row open" : "row", "data-subject": row.subject, "aria-expanded": String(open),
-      onclick: () => { if (open) S.open.delete(row.subject); else S.open.add(row.subject); schedule(); } }, cells));
-    if (open) body.push(h("tr", { class: "details" }, h("td", { colspan: columns.length }, personDetails(row))));
+    const cached = CACHE.people.get(row.subject);
+    if (cached && cached.row === row && cached.open === open && cached.minute === minute) {
+      body.push(...cached.nodes);  // unchanged since the last frame: reused, not built again
+      continue;
+    }
+    const nodes = personRows(row, open, columns.length);
+    CACHE.people.set(row.subject, { row, open, minute, nodes });
+    body.push(...nodes);
   }
-  document.getElementById("people-body").replaceChildren(...body);
+  patch(document.getElementById("people-body"), body);
   document.getElementById("people-csv").href = `/api/export.csv?table=people&sort=${encodeURIComponent(spec)}`;
+}
+
+function personRows(row, open, width) {
+  const cells = [h("td", {}, h("a", { href: `?view=developer&dev=${encodeURIComponent(row.subject)}`,
+    onclick: (event) => { event.preventDefault(); event.stopPropagation(); setParams({ view: "developer", dev: row.subject }, true); } },
+    subjectName(row.subject, row.pseudonym)))];
+  for (const name of S.hideRisks ? [] : RISKS) cells.push(riskCell(row[name]));
+  cells.push(performanceCell(row.performance));
+  cells.push(h("td", { title: iso(row.last_activity) }, when(row.last_activity)));
+  cells.push(h("td", { class: "repos" }, row.repositories.join(", ") || "–"));
+  const nodes = [h("tr", { class: open ? "row open" : "row", "data-subject": row.subject, "aria-expanded": String(open),
+    onclick: () => { if (open) S.open.delete(row.subject); else S.open.add(row.subject); schedule(); } }, cells)];
+  if (open) nodes.push(h("tr", { class: "details" }, h("td", { colspan: width }, personDetails(row))));
+  return nodes;
 }
 
 function riskCell(risk) {
   if (!risk) return h("td", { class: "muted" }, "–");
-  return h("td", {}, level(risk.level), " ", h("span", { class: "num" }, fixed(risk.score)), " ", sparkline(risk.trend, "score"));
+  return h("td", {}, level(risk.level), " ", h("span", { class: "num" }, fixed(risk.score)), trendMark(risk.trend));
+}
+
+function trendMark(trend) {
+  /* The last change as an arrow (the developer's page draws the whole line). */
+  if (!trend || trend.length < 2) return null;
+  const change = trend[trend.length - 1] - trend[trend.length - 2];
+  if (Math.abs(change) < 0.005) return h("span", { class: "muted", title: "unchanged" }, " →");
+  return h("span", { class: change > 0 ? "rising" : "falling", title: `${change > 0 ? "+" : ""}${fixed(change)} since the previous result` },
+    change > 0 ? " ↑" : " ↓");
 }
 
 function performanceCell(performance) {
@@ -399,7 +435,7 @@ function renderDeveloper(subject) {
   if (soft) {
     const r = soft.result;
     cards.push(card("Soft skills",
-      h("dl", { class: "facts" }, ["communication", "collaboration", "mentorship", "constructiveness"].map((name) =>
+      h("dl", { class: "facts" }, ["communication", "collaboration", "mentorship", "constructiveness"].flatMap((name) =>
         [h("dt", {}, name), h("dd", {}, `${r[name]} / 10`)]), h("dt", {}, "tone"), h("dd", {}, level(r.tone))),
       h("p", {}, r.summary), list(r.signals.map((s) => `${s.skill} (${s.polarity}): ${s.evidence}`), "no signals")));
   }
@@ -421,10 +457,25 @@ function renderDeveloper(subject) {
     .sort((a, b) => a.type.localeCompare(b.type));
   cards.push(card("History", keys.length ? h("table", { class: "history" }, h("tbody", {}, keys.map((e) => {
     const points = (S.history.get(e.key) || []).map((p) => p[1]);
+    const number = e.type === "developer_profile" ? "" : fixed(e.headline);  // its line follows seniority
     return h("tr", {}, h("th", {}, TYPE_LABEL[e.type] || e.type), h("td", {}, sparkline(points, TYPE_LABEL[e.type] || e.type)),
-      h("td", { class: "num" }, fixed(e.headline)), h("td", {}, level(e.level)), h("td", { class: "muted" }, `${points.length} results`));
+      h("td", { class: "num" }, number), h("td", {}, level(e.level)),
+      h("td", { class: "muted" }, points.length === 1 ? "1 result" : `${points.length} results`));
   }))) : h("p", { class: "muted" }, "No results for this subject.")));
   document.getElementById("developer").replaceChildren(...cards);
+}
+
+function patch(parent, nodes) {
+  /* Children made equal to `nodes`, touching only the places that differ: when the rows keep their
+     order (most frames of a burst), the browser lays out the changed rows, not the whole table. */
+  const current = [...parent.children];
+  const changed = [];
+  if (current.length === nodes.length) {
+    for (let i = 0; i < nodes.length; i++) if (current[i] !== nodes[i]) changed.push(i);
+  }
+  const moved = changed.some((i) => nodes[i].parentNode === parent);
+  if (current.length !== nodes.length || moved) { parent.replaceChildren(...nodes); return; }
+  for (const i of changed) current[i].replaceWith(nodes[i]);
 }
 
 function card(title, ...body) {
@@ -446,7 +497,15 @@ function renderFeed() {
 
   const shown = S.feed.filter((entry) => matches(entry, f)).slice(0, FEED_SHOWN);
   document.getElementById("feed-empty").hidden = shown.length > 0;
-  document.getElementById("feed").replaceChildren(...shown.map((entry) => feedItem(entry)));
+  document.getElementById("feed").replaceChildren(...shown.map((entry) => {
+    const selected = S.selected === entry.request_id;
+    const cached = CACHE.feed.get(entry.request_id);
+    if (cached && cached.selected === selected) return cached.node;
+    const node = feedItem(entry);
+    CACHE.feed.set(entry.request_id, { selected, node });
+    return node;
+  }));
+  if (CACHE.feed.size > 4 * FEED_LIMIT) CACHE.feed.clear();
   const waiting = S.waiting.filter((entry) => matches(entry, f)).length;
   const counter = document.getElementById("new-count");
   counter.hidden = !S.paused;
@@ -473,7 +532,7 @@ function feedItem(entry) {
   const selected = S.selected === entry.request_id;
   return h("li", { class: selected ? "item selected" : "item", "data-request": entry.request_id, "data-type": entry.type,
     onclick: () => { S.selected = selected ? "" : entry.request_id; schedule(); } },
-    h("span", { class: "when", title: iso(entry.at) }, new Date(entry.at * 1000).toLocaleTimeString()),
+    h("span", { class: "when", title: iso(entry.at) }, new Date(entry.at * 1000).toLocaleString([], SHORT_TIME)),
     h("span", { class: "type" }, TYPE_LABEL[entry.type] || entry.type),
     subjectName(entry.subject, entry.pseudonym),
     level(entry.level),

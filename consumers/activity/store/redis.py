@@ -59,12 +59,30 @@ class RedisStateStore:
     async def change_once(self, key: str, update: Change, marker: str) -> tuple[Doc, bool]:
         return await self._locked(key, update, self._seen(marker))
 
+    async def _counted(self, name: str, marker: str) -> Doc | None:
+        """The document if `marker` is set (the change was made before: a redelivery, a replay),
+        read together with the marker in one MULTI, so it holds that change; None if it is not set."""
+        async with self._gate, _outage(), self._client.pipeline(transaction=True) as pipe:
+            pipe.exists(marker)
+            pipe.get(name)
+            found, raw = await pipe.execute()
+        if not found:
+            return None
+        return _decoded(raw) if raw is not None else {}
+
     async def _locked(self, key: str, update: Change, marker: str | None) -> tuple[Doc, bool]:
         """One update per key at a time in this process (records of one developer arrive
-        together); WATCH settles the races with other instances, with a short random backoff."""
+        together); WATCH settles the races with other instances, with a short random backoff.
+        While the key's lock is held, a change whose marker is already set (a redelivery, a replay)
+        is answered in one round trip instead of waiting: the lock serializes every record of a
+        repository. Uncontended, the locked path reads the marker anyway, at no extra round trip."""
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
+        if marker and lock.locked():
+            counted = await self._counted(self._doc(key), marker)
+            if counted is not None:  # counted before: no wait behind this key's other records
+                return counted, False
         async with lock, self._gate, _outage():
             return await self._change(self._doc(key), update, marker)
 

@@ -5,8 +5,10 @@ the stream processor in-process (cache in memory, or Redis with REDIS_URL; provi
 ANTHROPIC_API_KEY, else Ollama if it answers at OLLAMA_BASE_URL, else `rules`), publishes the last
 commits of a repository (by default the current directory; if that is none, no commits) to the live
 `code.changes` topic and the bundled webhook examples to `github.activity`, and shows the results as
-they arrive. It ends when every result and dead letter
-the processor wrote has arrived, or on Ctrl-C/SIGTERM, with a summary, and stops the broker.
+they arrive; the results dashboard (`aexy-stream dashboard`) runs beside it, on DASHBOARD_PORT if
+that is free. It ends when every result and dead letter
+the processor wrote has arrived (with --stay: on Ctrl-C after that, the dashboard still up), or on
+Ctrl-C/SIGTERM, with a summary, and stops the broker.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +36,9 @@ from aexy_stream.cli.command import quiet_kafka, with_app
 from aexy_stream.cli.errors import EXIT_USAGE, fail
 from aexy_stream.cli.support import positive, stop_on_signals
 from aexy_stream.compose import App
+from aexy_stream.dashboard.board import Board
+from aexy_stream.dashboard.config import DashboardConfig
+from aexy_stream.dashboard.server import serving
 from consumers.config import ProcessorConfig, Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -66,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"newest commits to analyze (default {DEFAULT_COMMITS}, or {SHORT_COMMITS} with --short)",
     )
     cmd.add_argument("--short", action="store_true", help="a handful of commits and webhook examples")
+    cmd.add_argument(
+        "--stay", action="store_true", help="after the run, keep the broker and the dashboard up until Ctrl-C"
+    )
     cmd.set_defaults(handler=run)
 
 
@@ -74,14 +84,14 @@ def run(args: argparse.Namespace, app: App) -> int:
     quiet_kafka()
     count = args.commits or (SHORT_COMMITS if args.short else DEFAULT_COMMITS)
     try:
-        return asyncio.run(demo(app, args.repo, count, args.short))
+        return asyncio.run(demo(app, args.repo, count, args.short, args.stay))
     except GitError as exc:
         return fail(str(exc), EXIT_USAGE)
     except (BrokerStartError, KafkaError, PublishError, OSError, LookupError, RuntimeError) as exc:
         return fail(f"demo failed: {type(exc).__name__}: {exc}")
 
 
-async def demo(app: App, repo: Path | None, count: int, short: bool) -> int:
+async def demo(app: App, repo: Path | None, count: int, short: bool, stay: bool = False) -> int:
     stop = stop_on_signals()
     console = Console(highlight=False)
     commits = await asyncio.to_thread(read_commits, repo, count, app.max_patch_bytes)
@@ -94,8 +104,14 @@ async def demo(app: App, repo: Path | None, count: int, short: bool) -> int:
         pid = broker.pid
         say(console, _broker_line(broker))
         on_broker = app.with_provider(choice.name, choice.fallbacks)
-        outcome = await _run(on_broker, broker.bootstrap_servers, feed, console, stop)
-    say(console, outcome.summary.line(len(feed.records), outcome.seconds, outcome.interrupted))
+        await ensure_topics(broker.bootstrap_servers, config.topics)
+        async with _dashboard(app.dashboard, broker.bootstrap_servers) as url:
+            say(console, f"dashboard: {url} (the results as a live page: teams, people, the feed)")
+            outcome = await _run(on_broker, broker.bootstrap_servers, feed, console, stop)
+            say(console, outcome.summary.line(len(feed.records), outcome.seconds, outcome.interrupted))
+            if stay and not stop.is_set():
+                say(console, f"the dashboard stays at {url} until Ctrl-C")
+                await stop.wait()
     say(console, f"broker stopped (pid {pid} exited)")
     return 0
 
@@ -108,8 +124,9 @@ async def _run(
     registry = CollectorRegistry()
     gateway = app.gateway(metrics=GatewayMetrics(registry))
     metrics = ProcessorMetrics(registry)
-    activity = app.activity(gateway.redis, metrics.activity_errors.inc)
-    processor = Processor(config, gateway, metrics, activity=activity)
+    identities = app.identities(gateway.redis, metrics.activity_errors.inc)
+    activity = app.activity(gateway.redis, metrics.activity_errors.inc, identities)
+    processor = Processor(config, gateway, metrics, activity=activity, identities=identities)
     producer = app.producer("aexy-stream-demo", linger_ms=5, bootstrap_servers=bootstrap_servers)
     session = Session(processor, registry, config.topics, producer)
     try:
@@ -132,6 +149,18 @@ def _feed(config: ProcessorConfig, events: list[CodeChangeEvent], short: bool) -
     commits = commit_records(events, config.topics.code_changes, config.max_event_bytes)
     examples = example_records(example_names(short), config.topics.activity)
     return Feed((*commits, *examples))
+
+
+@asynccontextmanager
+async def _dashboard(config: DashboardConfig, bootstrap_servers: str) -> AsyncIterator[str]:
+    """The dashboard on the demo's broker, on loopback: on its port, or any free one if that is taken."""
+    config = replace(config, bootstrap_servers=bootstrap_servers, host="127.0.0.1")
+    async with AsyncExitStack() as stack:
+        try:
+            port = await stack.enter_async_context(serving(Board(config)))
+        except OSError:  # the port is taken (another dashboard, another demo)
+            port = await stack.enter_async_context(serving(Board(replace(config, port=0))))
+        yield f"http://127.0.0.1:{port}/"
 
 
 def say(console: Console, line: str) -> None:

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: kafka test-kafka-3.9 test lint typecheck check schemas bench-gateway bench-pipeline bench-history clean demo redis
+.PHONY: kafka test-kafka-3.9 test test-all lint typecheck check schemas bench-gateway bench-pipeline bench-history clean demo redis
 
 # A venv whose pip does not run (say `python3 -m venv` failed half-way because python3-venv was missing)
 # is created again from scratch, rather than failing the same way on every later run.
@@ -22,7 +22,12 @@ redis:
 	@scripts/install-system-packages.sh
 	@scripts/ensure-redis.sh
 
+# Locally `make test` leaves out the tests marked `slow`; with CI set (as `.ci/run` has it), and in
+# `make test-all`, every test runs.
 test: $(STAMP) redis
+	$(PY) -m pytest $(if $(filter-out 0 false,$(CI)),,-m "not slow")
+
+test-all: $(STAMP) redis
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -110,7 +110,7 @@ def since_for(checkout: Path, commits: int) -> str:
 
 # -- the command line, in processes of its own -----------------------------------------------------------
 
-PASSED_THROUGH = ("PATH", "HOME", "LANG")
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "PYTHONPATH")
 
 
 def environment(bootstrap: str, names: Topics, redis_url: str) -> dict[str, str]:

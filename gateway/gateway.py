@@ -337,7 +337,7 @@ class Gateway:
         self, provider: Provider, prompt: PromptTemplate, request: AnalysisRequest, trace: _Trace
     ) -> Answer:
         model = result_model(request.analysis_type)
-        request = self._outbound.request_for(provider.name, request)
+        request = await self._outbound.request_for(provider.name, request)
         rendered = prompt.render(request)
         call = ProviderCall(
             request=request,

@@ -9,6 +9,11 @@ automake) and the extensions it resolves to a rarer language (`.pl` Prolog, `.pm
 the language of `x`; a file without a known name can still be told by its `#!` line. Anything else
 has no language (None): unrecognised text is never a language, and never "unknown".
 
+Pygments' own search tries every lexer's file name patterns on each name. A name that only patterns
+of the form `*.<extension>` can claim (`Patterns.extension_alone`: no whole-name pattern, no wildcard
+pattern, no longer suffix such as `*.d.ts` matches it) gets what Pygments gives for its extension,
+looked up once per extension (`lexer_for_name`); any other name goes through Pygments' search.
+
 `canonical_language(name)` maps a name from elsewhere (a model's answer, a stored tally, a
 request's context) to the same vocabulary (`C++` -> `cpp`, `Bash` -> `shell`), or to None when
 it names no language ("unknown", "none"). `is_skill(language)` says whether a language counts as
@@ -17,14 +22,17 @@ a programming skill: every language but the prose, markup and data formats of `N
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
-from collections.abc import Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 from pygments.lexer import Lexer
-from pygments.lexers import find_lexer_class_by_name, find_lexer_class_for_filename
+from pygments.lexers import LEXERS, find_lexer_class_by_name, find_lexer_class_for_filename
+from pygments.plugin import find_plugin_lexers
 from pygments.util import ClassNotFound
 
 # fmt: off
@@ -109,7 +117,7 @@ def language_of_name(name: str) -> str | None:
         return EXTENSIONS[extension]
     if dot and stem and extension == "in":
         return language_of_name(name[: -len(".in")])
-    return _stable(_lexer_for(name))
+    return _stable(lexer_for_name(name))
 
 
 def canonical_language(name: str) -> str | None:
@@ -153,8 +161,69 @@ def _stable(lexer: type[Lexer] | None) -> str | None:
     return RENAMES.get(alias, alias)
 
 
-def _lexer_for(name: str) -> type[Lexer] | None:
-    return find_lexer_class_for_filename(name)  # None when no lexer claims the name
+def lexer_for_name(name: str) -> type[Lexer] | None:
+    """The lexer Pygments' `find_lexer_class_for_filename` gives the file name `name` (None when no
+    lexer claims it), by its extension when only `*.<extension>` patterns can claim it."""
+    extension = patterns().extension_alone(name)
+    if extension is not None:
+        known, lexer = _lexer_for_extension(extension)
+        if known:
+            return lexer
+    return find_lexer_class_for_filename(name)
+
+
+@lru_cache(maxsize=4096)
+def _lexer_for_extension(extension: str) -> tuple[bool, type[Lexer] | None]:
+    """What Pygments gives every name that only `*.<extension>` patterns claim, asked once for a
+    stand-in name (not known, False, when the stand-in itself is claimed otherwise)."""
+    stand_in = f"x.{extension}"
+    if patterns().extension_alone(stand_in) != extension:
+        return False, None
+    return True, find_lexer_class_for_filename(stand_in)
+
+
+@dataclass(frozen=True, slots=True)
+class Patterns:
+    """Every file name pattern of Pygments' lexers (and of its plugins), sorted by kind."""
+
+    extensions: frozenset[str]
+    """`x` of each pattern `*.x` without wildcards in `x` (`c`, `d.ts`)."""
+    names: frozenset[str]
+    """Patterns without wildcards: whole file names (`Makefile`, `CMakeLists.txt`)."""
+    others: re.Pattern[str]
+    """The remaining patterns (`Makefile.*`, `*.[1-9]`, `Kconfig*`), as one regex."""
+
+    @classmethod
+    def of(cls, globs: Iterable[str]) -> Patterns:
+        found = set(globs)
+        names = {g for g in found if not _WILDCARDS.intersection(g)}
+        extensions = {g[2:] for g in found if g.startswith("*.") and not _WILDCARDS.intersection(g[2:])}
+        others = sorted(found - names - {f"*.{x}" for x in extensions})
+        regex = "|".join(map(fnmatch.translate, others)) or "(?!)"  # (?!): no other pattern, nothing matches
+        return cls(frozenset(extensions), frozenset(names), re.compile(regex))
+
+    def extension_alone(self, name: str) -> str | None:
+        """The extension of `name` when only `*.<extension>` patterns can claim it, else None."""
+        stem, dot, extension = name.rpartition(".")
+        if not dot or name in self.names or self.others.match(name):
+            return None
+        at = stem.find(".")
+        while at >= 0:
+            if name[at + 1 :] in self.extensions:  # a longer suffix with patterns of its own
+                return None
+            at = stem.find(".", at + 1)
+        return extension
+
+
+_WILDCARDS = frozenset("*?[")
+
+
+@cache
+def patterns() -> Patterns:
+    """Pygments' patterns, read once from its registry (no lexer module is imported for them)."""
+    registry = (glob for _module, _name, _aliases, globs, _types in LEXERS.values() for glob in globs)
+    plugins = (glob for lexer in find_plugin_lexers() for glob in lexer.filenames)
+    return Patterns.of([*registry, *plugins])
 
 
 def _lexer_named(alias: str) -> type[Lexer] | None:

@@ -59,9 +59,9 @@ async def test_a_full_outage_stops_the_calls_within_seconds_at_64_in_flight(sim:
     sim.add_rules({"kind": "server_error"})
     gateway = gateway_on(sim)
     try:
-        await hammer(gateway, 3.0)
+        await hammer(gateway, 2.0)
         assert gateway.breaker("claude").state is State.OPEN
-        # one wave in flight when it opened, at most; nothing after that for the rest of the 3 s
+        # one wave in flight when it opened, at most; nothing after that for the rest of the 2 s
         assert sim.stats()["total"] <= 2 * IN_FLIGHT
     finally:
         await gateway.aclose()

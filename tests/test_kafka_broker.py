@@ -42,6 +42,7 @@ def test_without_maven_and_jars_the_error_says_what_to_install(
         classpath("4.1.1")
 
 
+@pytest.mark.slow  # two Apache Kafka JVMs started one after the other
 @needs_java_and_maven
 async def test_a_broker_killed_outright_restarts_on_its_data_dir_with_its_records(tmp_path: Path) -> None:
     """kill -9 (nothing flushed cleanly), then a new broker on the same folder and port: records kept."""
@@ -62,6 +63,7 @@ async def test_a_broker_killed_outright_restarts_on_its_data_dir_with_its_record
     assert (data / "logs" / "meta.properties").exists()
 
 
+@pytest.mark.slow  # an Apache Kafka JVM of its own
 @needs_java_and_maven
 async def test_broker_command_runs_apache_kafka_says_where_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
@@ -93,6 +95,7 @@ async def test_data_dir_needs_the_kafka_engine(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow  # the processor waits out the producer's 40 s metadata timeout before it names them
 async def test_run_without_its_topics_says_which_are_missing_in_one_line(kafka: KafkaBroker) -> None:
     """Real Kafka creates no topic on demand: the processor names what to create instead of a traceback."""
     if kafka.backend == "tansu":

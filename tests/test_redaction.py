@@ -198,14 +198,14 @@ def test_a_long_run_of_secret_names_takes_no_quadratic_time(name: str) -> None:
     assert time.process_time() - started < 2.0
 
 
-def test_requests_with_equal_contexts_each_get_a_redacted_context_of_their_own() -> None:
+async def test_requests_with_equal_contexts_each_get_a_redacted_context_of_their_own() -> None:
     metrics = GatewayMetrics(CollectorRegistry())
     outbound = Outbound(Redactor, metrics.redactions)
     token = next(c.value for c in CORPUS if c.name == "hugging face token")
     context = {"commit": {"message": f"use {token}", "files": [{"path": "a.py", "additions": 1}]}, "part": 1}
     kinds = (AnalysisType.CODE_QUALITY, AnalysisType.SKILL_EXTRACTION)
     requests = [AnalysisRequest(analysis_type=kind, content="x = 1", context=dict(context)) for kind in kinds]
-    first, second = (outbound.request_for("claude", request) for request in requests)
+    first, second = [await outbound.request_for("claude", request) for request in requests]
     sent = [first, second]
     assert [r.context["commit"]["message"] for r in sent] == ["use [REDACTED:huggingface]"] * 2
     assert first.context is not second.context and first.context["commit"] is not second.context["commit"]

@@ -128,12 +128,14 @@ class View:
             del skills[weakest]
 
     def _merge(self, merge: Merge) -> None:
-        target = merge.subject
-        self.aliases.pop(target, None)
+        """Fold each merged subject into the merge's, as the view already knows them: merges are never
+        undone, so a merge record read again, or late, only ever adds aliases."""
+        target = self.canonical(merge.subject)
         for old in merge.merged:
-            if old != target:
-                self.aliases[old] = target
-                self._fold(old, target)
+            merged = self.canonical(old)
+            if merged != target:
+                self.aliases[merged] = target
+                self._fold(merged, target)
 
     def _fold(self, old: str, target: str) -> None:
         for kind in self.kinds.pop(old, set()):

@@ -37,6 +37,28 @@ class Rule:
             if value:
                 yield value
 
+    def replaced(self, text: str, marker: str) -> tuple[str, int]:
+        """`text` with every match replaced by `marker`, and how many there were."""
+        return self.pattern.subn(marker, text)
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRule(Rule):
+    """The body lines of a key block whose start is not in the text (a hunk that begins inside it),
+    with the end line after them. `pattern` is the end line; the body lines before it are found as
+    whole runs, never one line at a time: a regex of body lines then an end line backtracks over
+    every run of base64 lines not followed by one (a certificate in the same diff), exponentially in
+    its lines when they start with the `+` that is also a base64 character."""
+
+    def replaced(self, text: str, marker: str) -> tuple[str, int]:
+        pieces, at = [], 0
+        for run in _BODY_RUN.finditer(text):
+            end = self.pattern.match(text, run.end())
+            if end is not None:
+                pieces += [text[at : run.start()], marker]
+                at = end.end()
+        return "".join(pieces) + text[at:], len(pieces) // 2
+
 
 def _rule(kind: str, pattern: str, flags: int = 0) -> Rule:
     compiled = re.compile(pattern, flags)
@@ -44,6 +66,9 @@ def _rule(kind: str, pattern: str, flags: int = 0) -> Rule:
 
 
 _DASHES = r"-{4,5} ?"
+_END_LINE = re.compile(rf"[+ -]?[ \t]*{_DASHES}END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{{4,5}}")
+_BODY_RUN = re.compile(r"(?:^(?>[+ -]?[ \t]*[A-Za-z0-9+/=]{16,}[ \t]*\n))++", re.MULTILINE)
+"""Whole runs of key body lines (each line matched once, the run never given back)."""
 BLOCKS: tuple[Rule, ...] = (
     _rule(
         "private_key",
@@ -51,12 +76,7 @@ BLOCKS: tuple[Rule, ...] = (
         rf"(?:.*?{_DASHES}END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{{4,5}}|.*\Z)",
         re.DOTALL,
     ),
-    _rule(
-        "private_key",
-        r"(?:^[+ -]?[ \t]*[A-Za-z0-9+/=]{16,}[ \t]*\n)+"
-        rf"[+ -]?[ \t]*{_DASHES}END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{{4,5}}",
-        re.MULTILINE,
-    ),
+    BodyRule("private_key", _END_LINE, gate_of(_END_LINE)),
     _rule("private_key", r"PuTTY-User-Key-File-\d:.*?(?:Private-MAC: *[0-9a-fA-F]+|\Z)", re.DOTALL),
 )
 """Whole blocks. A block cut short (a truncated patch) is replaced up to the end of the text; one

@@ -6,6 +6,11 @@ gates let through: a line that holds none of a detector's required literals cann
 (`gateway/redaction/literals.py`). One Aho-Corasick pass over the text (`ahocorasick_rs`) finds every
 detector's literals at once, so most detectors never run on most lines.
 
+The work of one text is bounded (`MAX_WORK`): the characters of the lines each detector runs on,
+known from the gates before any detector runs. Past the bound, the lines from the one that would
+exceed it on are not scanned and never sent: one `[REDACTED:unscanned]` line says how much was
+withheld. The block rules read the whole text in linear time (`rules.BodyRule`).
+
 A detector names the secret values in a line; each occurrence is widened to the whole token around
 it (a plugin that matches a key's first 24 characters still takes all of it) and replaced by the
 marker. A marker is never a secret again: redacting twice changes nothing more. A generic detector's
@@ -29,6 +34,13 @@ from gateway.redaction.literals import Gate
 from gateway.redaction.rules import Rule
 
 MARKER = "[REDACTED:{}]"
+UNSCANNED = "unscanned"
+WITHHELD = (
+    MARKER.format(UNSCANNED)
+    + " {chars} characters ({lines} lines) past the redaction scan's bound were not sent"
+)
+MAX_WORK = 1_500_000
+"""Characters of the lines each detector of one text runs on (figures: docs/gateway.md, "Redaction")."""
 MAX_ROUNDS = 4
 """A detector that names one secret per pattern and line runs again on the line it redacted."""
 NAME_RUN = 256
@@ -66,33 +78,55 @@ class _Literal:
 class Scanner:
     """Block rules and detectors, with one automaton of every detector's literals."""
 
-    def __init__(self, blocks: Sequence[Rule], detectors: Sequence[Detector]) -> None:
+    def __init__(
+        self, blocks: Sequence[Rule], detectors: Sequence[Detector], max_work: int = MAX_WORK
+    ) -> None:
         self.blocks = tuple(blocks)
         self.detectors = tuple(detectors)
+        self.max_work = max_work
         literals = _literals(self.detectors)
         self._literals = tuple(literals.values())
         self._automaton = AhoCorasick(literals)
         self._ungated = [i for i, d in enumerate(self.detectors) if d.gates is None]
         self._folded = [i for i, d in enumerate(self.detectors) if d.gates and any(g.folded for g in d.gates)]
 
-    def redact(self, text: str) -> tuple[str, Counter[str]]:
-        """`text` with its secrets replaced, and how many of each kind."""
+    def redact(self, text: str) -> tuple[str, Counter[str], int]:
+        """`text` with its secrets replaced, how many of each kind, and how many characters of it were
+        withheld unscanned (past `max_work`)."""
         found: Counter[str] = Counter()
         for rule in self.blocks:
             if _holds(text, rule.gate):
-                text, count = rule.pattern.subn(MARKER.format(rule.kind), text)
+                text, count = rule.replaced(text, MARKER.format(rule.kind))
                 found[rule.kind] += count
         lines = _Lines(text)
         candidates = self._candidates(lines)
         if not candidates:
-            return text, found
+            return text, found, 0
+        cut = self._cut(lines, candidates)
         for index in sorted(candidates):  # the detectors' order
             detector = self.detectors[index]
             for number in sorted(candidates[index]):
                 line = lines.lines[number]
-                if len(line) >= detector.min_width:
+                if number < cut and len(line) >= detector.min_width:
                     lines.lines[number] = _redact_line(detector, line, lines.path(number), found)
-        return "\n".join(lines.lines), found
+        if cut == len(lines.lines):
+            return "\n".join(lines.lines), found, 0
+        return _withheld(lines.lines, cut, found)
+
+    def _cut(self, lines: _Lines, candidates: dict[int, set[int]]) -> int:
+        """The first line past the work bound (the number of lines when the whole text is within it)."""
+        work: Counter[int] = Counter()
+        for index, numbers in candidates.items():
+            width = self.detectors[index].min_width
+            for number in numbers:
+                if (size := len(lines.lines[number])) >= width:
+                    work[number] += size
+        done = 0
+        for number in sorted(work):
+            done += work[number]
+            if done > self.max_work:
+                return number
+        return len(lines.lines)
 
     def _candidates(self, lines: _Lines) -> dict[int, set[int]]:
         """Detector index -> the lines it may find something on."""
@@ -115,6 +149,15 @@ class Scanner:
             for detector in self._folded:
                 candidates.setdefault(detector, set()).update(wide)
         return candidates
+
+
+def _withheld(lines: list[str], cut: int, found: Counter[str]) -> tuple[str, Counter[str], int]:
+    """The lines before `cut`, then one line in place of the rest, which is never sent."""
+    rest = lines[cut:]
+    chars = sum(map(len, rest)) + len(rest) - 1
+    found[UNSCANNED] += 1
+    kept = [*lines[:cut], WITHHELD.format(chars=chars, lines=len(rest))]
+    return "\n".join(kept), found, chars
 
 
 def _literals(detectors: Sequence[Detector]) -> dict[str, tuple[_Literal, ...]]:

@@ -33,18 +33,10 @@ from gateway.providers.rules import analyze_request
 from schemas.events import CodeChangeEvent, parse_code_change
 from schemas.results import AttritionRiskResult, BurnoutRiskResult
 from schemas.types import AnalysisType
-from tests.corpora import LIBUV_BUNDLE
 
 SINCE, UNTIL = "2011-01-01", "2013-01-01"
 LEVELLED = (AnalysisType.ATTRITION_RISK, AnalysisType.BURNOUT_RISK)
 CITED = re.compile(r"\d( over \d+ days)? vs (own baseline )?\d")
-
-
-@pytest.fixture(scope="module")
-def libuv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("calibration") / "libuv.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(LIBUV_BUNDLE), str(path)], check=True)
-    return path
 
 
 def commits(path: Path) -> Iterator[CodeChangeEvent]:
@@ -69,12 +61,12 @@ def commits(path: Path) -> Iterator[CodeChangeEvent]:
 
 
 @pytest.fixture(scope="module")
-def results(libuv: Path) -> list[tuple[AnalysisType, Any]]:
+def results(libuv_repo: Path) -> list[tuple[AnalysisType, Any]]:
     """Every risk result the sample asks for."""
     config, state = ActivityConfig(), dict[str, docs.Doc]()
     asked: set[tuple[str, int]] = set()
     made: list[tuple[AnalysisType, Any]] = []
-    for event in commits(libuv):
+    for event in commits(libuv_repo):
         for obs in of_code_change(event):
             dev = obs.person.known_login or (obs.person.email or "").lower()
             state[dev] = docs.record_developer(state.get(dev, {}), obs, [], obs.repository, config)

@@ -102,3 +102,16 @@ def test_records_are_told_apart_and_bad_ones_counted_without_their_content() -> 
         "unknown analysis type",
         "empty value",
     ]
+
+
+def test_a_merge_read_again_late_only_adds_aliases() -> None:
+    """Merges may be published more than once: (b <- c) arriving after (alice <- b) keeps c at alice."""
+    board = Board(DashboardConfig())
+    feed(board, s.value(T.BURNOUT_RISK, "c@x.example", s.burnout(0.1), s.later(1)))
+    feed(board, s.merge("b@x.example", "c@x.example"))
+    feed(board, s.merge("alice", "b@x.example"))
+    feed(board, s.merge("b@x.example", "c@x.example"))  # the first merge, published again
+    feed(board, s.value(T.BURNOUT_RISK, "b@x.example", s.burnout(0.4), s.later(2)))
+    assert board.view.canonical("c@x.example") == board.view.canonical("b@x.example") == "alice"
+    [row] = people_rows(board.view)
+    assert (row["subject"], row["burnout"]["trend"]) == ("alice", [0.1, 0.4])

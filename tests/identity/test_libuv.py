@@ -37,10 +37,8 @@ from producers.git.log import _CommitNumber
 from schemas.events import CodeChangeEvent
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
-from tests.corpora import LIBUV_BUNDLE
 
 NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[a-z\d][a-z\d-]*)@users\.noreply\.github\.com$", re.I)
-pytestmark = pytest.mark.slow  # a clone of the whole history, then a pass over it
 HISTORY = timedelta(days=90)
 """Of commits before the second address, run with it (risks compare two 28-day windows)."""
 
@@ -51,16 +49,9 @@ def git(path: Path, *args: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def libuv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("libuv") / "libuv"
-    subprocess.run(["git", "clone", "-q", str(LIBUV_BUNDLE), str(path)], check=True)
-    return path
-
-
-@pytest.fixture(scope="module")
-def commits(libuv: Path) -> list[CodeChangeEvent]:
+def commits(libuv_repo: Path) -> list[CodeChangeEvent]:
     """Every non-merge commit as the git backfill reads it (.mailmap applied), without patches."""
-    return list(_headers(libuv))
+    return list(_headers(libuv_repo))
 
 
 def _headers(path: Path) -> Iterator[CodeChangeEvent]:
@@ -82,10 +73,10 @@ async def subjects_of(commits: list[CodeChangeEvent], match_by_name: bool = Fals
 
 
 async def test_no_more_subjects_than_addresses_after_mailmap_and_noreply_joins_its_login(
-    libuv: Path, commits: list[CodeChangeEvent]
+    libuv_repo: Path, commits: list[CodeChangeEvent]
 ) -> None:
-    written = set(git(libuv, "log", "--format=%ae"))
-    mapped = set(git(libuv, "log", "--format=%aE"))
+    written = set(git(libuv_repo, "log", "--format=%ae"))
+    mapped = set(git(libuv_repo, "log", "--format=%aE"))
     found = await subjects_of(commits)
     assert len(mapped) < len(written)  # the history's .mailmap joins addresses
     assert len(found) <= len(mapped)
@@ -97,9 +88,11 @@ async def test_no_more_subjects_than_addresses_after_mailmap_and_noreply_joins_i
             assert subject == noreply[address]
 
 
-async def test_with_names_same_name_addresses_join_too(libuv: Path, commits: list[CodeChangeEvent]) -> None:
+async def test_with_names_same_name_addresses_join_too(
+    libuv_repo: Path, commits: list[CodeChangeEvent]
+) -> None:
     by_name: dict[str, set[str]] = defaultdict(set)
-    for line in git(libuv, "log", "--no-merges", "--format=%aN%x00%aE"):
+    for line in git(libuv_repo, "log", "--no-merges", "--format=%aN%x00%aE"):
         name, address = line.split("\x00")
         if (key := name_key(name)) is not None:
             by_name[key].add(address)
@@ -113,14 +106,14 @@ async def test_with_names_same_name_addresses_join_too(libuv: Path, commits: lis
 
 
 async def test_one_persons_code_results_profile_and_risks_share_one_subject(
-    libuv: Path, commits: list[CodeChangeEvent]
+    libuv_repo: Path, commits: list[CodeChangeEvent]
 ) -> None:
     """The commits around the latest time someone wrote under a second address, with their patches,
     through routing, identity resolution, the activity state and the rules provider; results made
     before the link are folded by the `identity_merged` merges, as a dashboard folds them."""
     first, last = _latest_second_address(commits)
     start, end = first.committed_at or first.authored_at, last.committed_at or last.authored_at
-    window = GitRange(libuv, since=start - HISTORY, until=end, repo_name="libuv/libuv")
+    window = GitRange(libuv_repo, since=start - HISTORY, until=end, repo_name="libuv/libuv")
     resolver = IdentityResolver(MemoryIdentityStore(10**9))
     config = ActivityConfig()
     state = MemoryStateStore(config.state_ttl_s)

@@ -25,6 +25,14 @@ async def sim() -> AsyncIterator[SimulatorHandle]:
         yield handle
 
 
+@pytest.fixture
+async def busy_sim() -> AsyncIterator[SimulatorHandle]:
+    """Calls long enough that the loop, which fills its cap within one turn, stays at the cap between
+    two results; shorter than `sim`'s, since a backlog's calls run one after another in few slots."""
+    async with running_simulator(SimulatorConfig(protocol="anthropic", latency_ms=200)) as handle:
+        yield handle
+
+
 async def test_pending_records_counts_the_records_waiting_and_returns_to_zero(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:
@@ -55,14 +63,16 @@ async def test_pending_records_counts_the_records_waiting_and_returns_to_zero(
 
 
 async def test_records_waiting_on_calls_are_capped_at_four_per_call_slot(
-    kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
+    kafka: KafkaBroker, topics: Topics, busy_sim: SimulatorHandle
 ) -> None:
     """Records with calls to make hold at most LIVE_READ_AHEAD x MAX_IN_FLIGHT of the input; only
-    records that merely wait for acknowledgements may fill LIVE_UNACKNOWLEDGED x MAX_IN_FLIGHT."""
-    slots, commits = 2, 40
+    records that merely wait for acknowledgements may fill LIVE_UNACKNOWLEDGED x MAX_IN_FLIGHT. The
+    input is larger than both caps, so that either one, if it were the bound, would be reached."""
+    slots = 2
+    commits = LIVE_UNACKNOWLEDGED * slots + 4
     await produce(kafka.bootstrap_servers, topics.code_changes, [commit_event() for _ in range(commits)])
     registry = CollectorRegistry()
-    gateway = claude_gateway(sim)
+    gateway = claude_gateway(busy_sim)
     seen: list[float] = []
     config = processor_config(kafka.bootstrap_servers, topics, max_in_flight=slots)
     async with running(config, gateway, metrics=ProcessorMetrics(registry)):

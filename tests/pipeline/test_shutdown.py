@@ -48,7 +48,10 @@ async def test_a_stop_starts_no_new_call_and_parks_what_did_not_start(
         metrics = ProcessorMetrics(CollectorRegistry())
         gateway = claude_gateway(sim)
         async with running(config, gateway, metrics=metrics):
-            while (metrics.registry.get_sample_value("aexy_stream_in_flight_calls") or 0) < 4:
+            read = metrics.events_in.labels(topics.code_changes)
+            while (
+                read.value < 10 or (metrics.registry.get_sample_value("aexy_stream_in_flight_calls") or 0) < 4
+            ):
                 await asyncio.sleep(0.02)
             calls_at_stop = sim.stats()["total"] + 4  # those out may not have arrived yet
         await gateway.aclose()

@@ -181,8 +181,9 @@ def _base_env() -> dict[str, str]:
     return {**kept, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
 
 
-def build_long_repo(path: Path, commits: int, files: int = 20) -> list[str]:
-    """A linear history of `commits` commits (3 files changed each), made fast with `git fast-import`.
+def build_long_repo(path: Path, commits: int, files: int = 20, start: datetime = START) -> list[str]:
+    """A linear history of `commits` commits (3 files changed each), one a minute from `start` (dated
+    at +0200), made fast with `git fast-import`.
 
     Returns the commit shas, oldest first.
     """
@@ -196,7 +197,7 @@ def build_long_repo(path: Path, commits: int, files: int = 20) -> list[str]:
     assert importer.stdin is not None
     with importer.stdin as stream:
         for number in range(commits):
-            stream.write(_fast_import_commit(number, files))
+            stream.write(_fast_import_commit(number, files, start))
     assert importer.wait() == 0
     listed = subprocess.run(
         ["git", "-C", str(path), "rev-list", "--reverse", "main"],
@@ -207,8 +208,8 @@ def build_long_repo(path: Path, commits: int, files: int = 20) -> list[str]:
     return listed.stdout.decode().split()
 
 
-def _fast_import_commit(number: int, files: int) -> bytes:
-    when = int(START.timestamp()) + number * 60
+def _fast_import_commit(number: int, files: int, start: datetime) -> bytes:
+    when = int(start.timestamp()) + number * 60
     message = f"Commit {number}\n".encode()
     head = (
         "commit refs/heads/main\n"

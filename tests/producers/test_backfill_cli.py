@@ -119,12 +119,13 @@ def test_a_date_alone_as_until_means_the_end_of_that_day(command: tuple[str, ...
 async def test_git_backfill_until_a_date_includes_that_whole_day(
     kafka: KafkaBroker, topics: Topics, tmp_path: Path
 ) -> None:
-    """One commit a minute from 2024-01-01 09:00 UTC: 900 of them that day, 60 the next."""
-    build_long_repo(tmp_path / "repo", 960, files=3)
+    """One commit a minute from 2024-01-01 21:00 UTC: 180 of them that day, 60 the next (the commits
+    are dated at +0200, where only 60 of them fall on that day)."""
+    build_long_repo(tmp_path / "repo", 240, files=3, start=datetime(2024, 1, 1, 21, tzinfo=UTC))
     env = env_for(kafka.bootstrap_servers, topics)
     done = await cli(env, "backfill", "git", str(tmp_path / "repo"), "--until", "2024-01-01")
     assert done.returncode == 0, done.stderr
-    assert "published 900 commits" in done.stdout, done.stdout
+    assert "published 180 commits" in done.stdout, done.stdout
 
 
 async def test_events_backfill_says_which_file_it_cannot_read_and_exits_1_after_the_others(
@@ -157,7 +158,7 @@ async def test_git_backfill_with_a_bad_path_says_so_and_writes_nothing(
 
 
 async def test_git_backfill_with_kafka_down_fails_in_one_line(topics: Topics, tmp_path: Path) -> None:
-    build_sample_repo(tmp_path / "repo")
+    build_long_repo(tmp_path / "repo", 3)
     env = env_for(f"127.0.0.1:{free_port()}", topics)  # nothing listens there
     done = await cli(env, "backfill", "git", str(tmp_path / "repo"))
     assert done.returncode == 1

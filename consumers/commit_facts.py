@@ -13,6 +13,9 @@ that verdicts about the commit (are tests in it, how large is it) are made on th
   `path`, `status`, `additions`, `deletions`, its `language` when it has one and the reason it is
   `skipped` when it is (`consumers.file_skips.FileSkip`).
 
+A file's language is looked up only when a fact reads it: for the files analysed (`code_additions`)
+and the files listed; a commit of thousands of files skipped asks for none of theirs.
+
 Which part a request is goes beside it, in `context["part"]`: `{"index": i, "count": n}`.
 """
 
@@ -33,7 +36,10 @@ MAX_LISTED_FILES = 100
 def commit_facts(event: CodeChangeEvent, skips: Sequence[FileSkip | None]) -> dict[str, Any]:
     """The facts of `event` (its files' skip reasons in order)."""
     message = event.message[:MAX_MESSAGE_CHARS]
-    files = [_file(change, skip) for change, skip in zip(event.files, skips, strict=True)]
+    files = [
+        _file(change, skip, listed=index < MAX_LISTED_FILES)
+        for index, (change, skip) in enumerate(zip(event.files, skips, strict=True))
+    ]
     kept = [f for f, skip in zip(event.files, skips, strict=True) if skip is not FileSkip.VENDORED]
     facts = {
         "message": message,
@@ -60,14 +66,14 @@ def part_facts(index: int, count: int) -> dict[str, int]:
     return {"index": index, "count": count}
 
 
-def _file(change: FileChange, skip: FileSkip | None) -> dict[str, Any]:
+def _file(change: FileChange, skip: FileSkip | None, listed: bool) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "path": change.path,
         "status": change.status,
         "additions": change.additions,
         "deletions": change.deletions,
     }
-    language = file_language(change)
+    language = file_language(change) if listed or skip is None else None
     if language:
         facts["language"] = language
     if skip is not None:

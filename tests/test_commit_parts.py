@@ -11,6 +11,7 @@ from consumers.routing import route_code_change
 from gateway.providers.rules.quality import analyze_code_quality
 from gateway.providers.rules.sources import collect
 from schemas.events import CodeChangeEvent
+from schemas.languages import language_of_name
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 
@@ -98,3 +99,14 @@ def test_every_part_carries_the_message_once_shared() -> None:
     assert len(routed.requests) == 6
     assert {r.context["commit"]["message"] for r in routed.requests} == {message}
     assert len({id(r.context["commit"]) for r in routed.requests}) == 1
+
+
+def test_a_language_is_looked_up_only_for_a_file_analysed_or_listed() -> None:
+    """Of 300 vendored files and one analysed after 150 of them: the 100 listed and the analysed one."""
+    vendored = [added(f"vendor/lib/file_{n}.c", 1) for n in range(300)]
+    event = commit([*vendored[:150], added("src/main.c", 3), *vendored[150:]])
+    language_of_name.cache_clear()
+    facts = route_code_change(event, RoutingConfig()).requests[0].context["commit"]
+    assert (facts["files_changed"], facts["files_not_listed"], facts["code_additions"]) == (301, 201, 3)
+    assert [f.get("language") for f in facts["files"]] == ["c"] * 100
+    assert language_of_name.cache_info().currsize == 101

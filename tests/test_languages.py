@@ -3,12 +3,24 @@ docs, and the skill tallies that read them."""
 
 from __future__ import annotations
 
+import posixpath
+import subprocess
+from pathlib import Path
+
 import pytest
+from pygments.lexers import LEXERS, find_lexer_class_for_filename
 
 from consumers.activity import docs
 from consumers.activity.config import ActivityConfig
 from consumers.activity.features import developer_features
-from schemas.languages import canonical_language, is_skill, language_of, skill_language
+from schemas.languages import (
+    canonical_language,
+    is_skill,
+    language_of,
+    lexer_for_name,
+    patterns,
+    skill_language,
+)
 from schemas.paths import is_doc_path, is_test_path
 
 
@@ -149,3 +161,55 @@ def test_the_skill_tally_counts_programming_languages_only_and_by_one_name() -> 
 def test_features_drop_what_an_older_document_counted_as_a_language() -> None:
     doc: docs.Doc = {"languages": {"unknown": 9, "markdown": 4, "c": 3, "c++": 1, "cpp": 1}}
     assert developer_features(doc, ActivityConfig())["languages"] == {"c": 3, "cpp": 2}
+
+
+# fmt: off
+COMMON_EXTENSIONS = (
+    "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "C", "H", "c++", "m", "mm", "py", "pyi", "pyx", "js", "mjs",
+    "cjs", "jsx", "ts", "tsx", "d.ts", "go", "rs", "java", "kt", "kts", "scala", "groovy", "gradle", "rb",
+    "php", "pl", "pm", "lua", "sh", "bash", "zsh", "fish", "ps1", "bat", "cmd", "r", "R", "jl", "swift",
+    "dart", "ex", "exs", "erl", "hrl", "hs", "ml", "mli", "clj", "cs", "fs", "vb", "sql", "md", "markdown",
+    "rst", "txt", "adoc", "tex", "json", "jsonc", "yaml", "yml", "toml", "ini", "cfg", "conf", "xml", "html",
+    "htm", "css", "scss", "sass", "less", "vue", "svelte", "proto", "graphql", "tf", "hcl", "cmake", "mk",
+    "mak", "am", "ac", "in", "m4", "y", "l", "asm", "s", "S", "dockerfile", "nix", "zig", "v", "sv", "vhd",
+    "el", "vim", "diff", "patch", "lock", "csv", "svg", "j2", "jinja2",
+)
+# fmt: on
+"""The extensions of most files, lower and upper case (`*.C` is C++ to Pygments, `*.c` C)."""
+
+
+def pygments_names() -> set[str]:
+    """A name for each file name pattern of Pygments' lexers, whole or as a suffix."""
+    names = set()
+    for _module, _name, _aliases, globs, _types in LEXERS.values():
+        for glob in globs:
+            name = glob.replace("*", "x").replace("?", "q").replace("[", "").replace("]", "")
+            names |= {name, f"a.b.{name}"}
+    return names
+
+
+def assert_fast_path_is_pygments(names: set[str]) -> None:
+    assert [n for n in sorted(names) if lexer_for_name(n) is not find_lexer_class_for_filename(n)] == []
+
+
+def test_the_extension_path_gives_what_pygments_gives_for_libuvs_files(libuv_repo: Path) -> None:
+    listed = subprocess.run(
+        ["git", "-C", str(libuv_repo), "log", "--all", "--format=", "--name-only"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    names = {posixpath.basename(path) for path in listed.split()}
+    assert len(names) > 500
+    assert_fast_path_is_pygments(names)
+    by_extension = [n for n in names if patterns().extension_alone(n) is not None]
+    assert len(by_extension) > 0.8 * len(names)  # the path this compares is the one most names take
+
+
+def test_the_extension_path_gives_what_pygments_gives_for_common_extensions() -> None:
+    stems = ("file", "a.b", "Makefile", "Kconfig")
+    names = {f"{stem}.{x}" for x in COMMON_EXTENSIONS for stem in stems}
+    names |= {name.upper() for name in names} | pygments_names()
+    assert_fast_path_is_pygments(names)
+    by_extension = [x for x in COMMON_EXTENSIONS if patterns().extension_alone(f"file.{x}") is not None]
+    assert len(by_extension) > 0.9 * len(COMMON_EXTENSIONS)

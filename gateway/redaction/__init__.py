@@ -2,7 +2,7 @@
 
 - `outbound.py`: the one step every provider-bound request passes (`Gateway._call`): content and
   every string of the context, per provider (`locality.py`: which may be exempted);
-- `redactor.py`: one text redacted, each distinct text scanned once;
+- `redactor.py`: one text redacted, each distinct text scanned once (a long one in a worker thread);
 - `scan.py`: the scan itself: block rules, then each detector on the lines its literals let through;
 - `detectors.py`: detect-secrets' plugins, then our own rules (`rules.py`) for what they lack;
 - `filters.py`: detect-secrets' heuristics for the generic detectors; `literals.py`: the gates.

@@ -92,7 +92,8 @@ def default_detectors() -> tuple[Detector, ...]:
 
 
 def _plugin_classes() -> list[tuple[str, type[BasePlugin]]]:
-    return sorted((cls.__name__, cls) for cls in get_mapping_from_secret_type_to_class().values())
+    classes: list[type[BasePlugin]] = list(get_mapping_from_secret_type_to_class().values())
+    return sorted((cls.__name__, cls) for cls in classes)
 
 
 def _plugin(cls: type[BasePlugin]) -> BasePlugin:

@@ -18,7 +18,9 @@ database of its own (flushed at the start: only that one):
 
 events/s = records replayed / seconds; each figure is the median of the rounds, and the ratio is
 replay / warm memory with the same settings. A replay's time is cut into start to first result,
-first to last result and last result to end, from the broker's timestamps of its results.
+first to last result and last result to end, from the broker's timestamps of its results; its CPU
+time (the replay process's, or this process's during the warm pass) moves less than its wall time
+on a machine shared with other work.
 
     .venv/bin/python bench/history.py [--commits N] [--rounds N] [--redis-url URL] [--profile FILE]
 """
@@ -30,6 +32,7 @@ import asyncio
 import importlib.util
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -137,13 +140,15 @@ class Run:
     stdout: str
     launched: float
     ended: float
+    cpu_s: float
+    """The process's CPU time, user and system."""
 
 
 async def cli(settings: Mapping[str, str], *args: str, profile: Path | None = None) -> Run:
     runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     command = [sys.executable, *runner, "-m", "aexy_stream.cli.main", *args]
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ} | dict(settings)
-    launched = time.time()
+    launched, before = time.time(), _children_cpu_s()
     process = await asyncio.create_subprocess_exec(
         *command, env=env, cwd=PROJECT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -153,7 +158,13 @@ async def cli(settings: Mapping[str, str], *args: str, profile: Path | None = No
         raise RuntimeError(
             f"aexy-stream {' '.join(args)} exited {process.returncode}: {err.decode()[-2000:]}"
         )
-    return Run(out.decode(), launched, ended)
+    return Run(out.decode(), launched, ended, _children_cpu_s() - before)
+
+
+def _children_cpu_s() -> float:
+    """CPU time of this process's children that ended (one at a time here: the one just run)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +181,8 @@ class Replayed:
     """From the first result to the last."""
     tail_s: float
     """From the last result to the end (the process's exit)."""
+    cpu_s: float
+    """CPU time spent: the process's, or this process's during the pass."""
 
     @property
     def rate(self) -> float:
@@ -178,8 +191,9 @@ class Replayed:
     def line(self) -> str:
         return (
             f"{self.rate:5.0f} events/s: {self.records} records, {self.results} results,"
-            f" {self.calls} provider calls in {self.seconds:5.2f} s (start to first result"
-            f" {self.to_first_s:.2f} s, first to last {self.steady_s:.2f} s, last to end {self.tail_s:.2f} s)"
+            f" {self.calls} provider calls in {self.seconds:5.2f} s, CPU {self.cpu_s:5.2f} s"
+            f" (start to first result {self.to_first_s:.2f} s, first to last {self.steady_s:.2f} s,"
+            f" last to end {self.tail_s:.2f} s)"
         )
 
 
@@ -202,12 +216,14 @@ async def result_times(bootstrap: str, topic: str, after: float) -> list[float]:
 
 
 async def timeline(
-    bootstrap: str, topic: str, counts: tuple[int, int, int], started: float, ended: float
+    bootstrap: str, topic: str, counts: tuple[int, int, int], span: tuple[float, float], cpu_s: float
 ) -> Replayed:
-    """A replay's figures from its counts (records, results, provider calls) and its results' times."""
+    """A replay's figures from its counts (records, results, provider calls), its start and end, its
+    results' times and its CPU time."""
+    started, ended = span
     stamps = await result_times(bootstrap, topic, started)
     first, last = (stamps[0], stamps[-1]) if stamps else (ended, ended)
-    return Replayed(*counts, ended - started, first - started, last - first, ended - last)
+    return Replayed(*counts, ended - started, first - started, last - first, ended - last, cpu_s)
 
 
 async def replay_process(bootstrap: str, settings: Mapping[str, str], topic: str) -> Replayed:
@@ -217,7 +233,7 @@ async def replay_process(bootstrap: str, settings: Mapping[str, str], topic: str
     if found is None:
         raise RuntimeError(f"no summary line in the replay's output: {run.stdout!r}")
     counts = int(found["read"]), int(found["results"]), int(found["calls"])
-    return await timeline(bootstrap, topic, counts, run.launched, run.ended)
+    return await timeline(bootstrap, topic, counts, (run.launched, run.ended), run.cpu_s)
 
 
 # -- the same replay in this process, memory tier warm -------------------------------------------------
@@ -275,13 +291,16 @@ async def warm_memory(bootstrap: str, settings: Mapping[str, str]) -> Replayed:
         await in_process(app, gateway, CollectorRegistry())
         before = provider_calls(gateway_registry)
         registry = CollectorRegistry()
-        started, ended = await in_process(app, gateway, registry)
+        cpu_before = time.process_time()
+        span = await in_process(app, gateway, registry)
+        cpu_s = time.process_time() - cpu_before
         calls = provider_calls(gateway_registry) - before
     finally:
         await gateway.aclose()
     records = counted(registry, "aexy_stream_events_in_total")
     results = counted(registry, "aexy_stream_events_out_total", topic="results")
-    return await timeline(bootstrap, app.processor.topics.results, (records, results, calls), started, ended)
+    counts = records, results, calls
+    return await timeline(bootstrap, app.processor.topics.results, counts, span, cpu_s)
 
 
 # -- main ----------------------------------------------------------------------------------------------
@@ -361,13 +380,17 @@ async def run(commits: int, rounds: int, redis_url: str, profile: Path | None) -
 
 
 def summary(pairs: Sequence[Pair]) -> None:
-    print(f"\nsummary (medians of {len(pairs[0].replays)} rounds)")
-    print(f"  {'figure':<48} {'events/s':>9}  ratio")
+    print(f"\nsummary (medians of {len(pairs[0].replays)} rounds; CPU: seconds of CPU per 1,000 records)")
+    print(f"  {'figure':<48} {'events/s':>9} {'CPU':>6}  ratio")
     for pair in pairs:
         verdict = "met" if pair.ratio >= RATIO_TARGET else "NOT met"
-        print(f"  {'warm memory, in process, ' + pair.name:<48} {median_rate(pair.warm):9.0f}")
+        warm, replays = pair.warm, pair.replays
         print(
-            f"  {'replay, fresh process, ' + pair.name:<48} {median_rate(pair.replays):9.0f}"
+            f"  {'warm memory, in process, ' + pair.name:<48} {median_rate(warm):9.0f} {cpu_per_k(warm):6.2f}"
+        )
+        name = "replay, fresh process, " + pair.name
+        print(
+            f"  {name:<48} {median_rate(replays):9.0f} {cpu_per_k(replays):6.2f}"
             f"  {pair.ratio:5.2f}  (>= {RATIO_TARGET}: {verdict})"
         )
     default, off = pairs
@@ -378,6 +401,10 @@ def summary(pairs: Sequence[Pair]) -> None:
     for pair in pairs:
         if calls := sum(figure.calls for figure in pair.replays):
             print(f"  NOTE: the {pair.name} replays made {calls} provider calls: not every answer was cached")
+
+
+def cpu_per_k(figures: Sequence[Replayed]) -> float:
+    return statistics.median(1000 * figure.cpu_s / figure.records for figure in figures)
 
 
 def main() -> None:

@@ -325,9 +325,12 @@ def request_id(event_id: str, analysis: AnalysisType, part: str) -> str:
 
 
 def _sibling(request: AnalysisRequest, analysis: AnalysisType, request_id: str) -> AnalysisRequest:
-    """Another analysis of a request's material: its fields, validated again into a request of its
-    own (a context dict of its own: changing one request's context never changes another's)."""
-    return request.revised(analysis_type=analysis, request_id=request_id)
+    """Another analysis of a validated request's material, with a context dict of its own (changing
+    one request's context never changes another's). `model_copy` validates nothing, and nothing
+    needs it: the other fields are the request's, and the analysis type and the request id are
+    typed values on which their fields put no constraint."""
+    update = {"analysis_type": analysis, "request_id": request_id, "context": dict(request.context)}
+    return request.model_copy(update=update)
 
 
 def _request(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -77,12 +78,35 @@ def test_without_redis_server_one_line_says_the_redis_tests_will_fail(tmp_path: 
     assert "apt-get install redis-server" in line
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_test_ensures_redis_before_the_suite() -> None:
-    planned = subprocess.run(
-        ["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def make_plan(*args: str) -> list[str]:
+    """The commands `make -n ARGS` would run."""
+    command = ["make", "-n", *args]
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
     ).stdout.splitlines()
 
+
+def pytest_arguments(planned: list[str]) -> list[str]:
+    (line,) = [line for line in planned if " -m pytest" in line]
+    return shlex.split(line.split(" -m pytest", 1)[1])
+
+
+@needs_make
+def test_make_test_ensures_redis_before_the_suite() -> None:
+    planned = make_plan("test")
+
     assert "scripts/ensure-redis.sh" in planned
-    pytest_line = next(i for i, line in enumerate(planned) if line.endswith("-m pytest"))
+    pytest_line = next(i for i, line in enumerate(planned) if " -m pytest" in line)
     assert planned.index("scripts/ensure-redis.sh") < pytest_line
+
+
+@needs_make
+def test_make_test_leaves_the_slow_tests_to_ci_and_make_test_all() -> None:
+    assert pytest_arguments(make_plan("test", "CI=")) == ["-m", "not slow"]
+    assert pytest_arguments(make_plan("test", "CI=false")) == ["-m", "not slow"]
+    assert pytest_arguments(make_plan("test", "CI=true")) == []
+    assert pytest_arguments(make_plan("test", "CI=1")) == []
+    assert pytest_arguments(make_plan("test-all", "CI=")) == []

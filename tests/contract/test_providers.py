@@ -143,7 +143,7 @@ class ProviderContract:
 
     async def test_slow_reply_times_out(self, sim: SimulatorHandle) -> None:
         provider = self.make(self.url(sim), timeout_s=0.2)
-        sim.script({"kind": "ok", "delay_ms": 1500})
+        sim.script({"kind": "ok", "delay_ms": 1000})  # 5 x the timeout; the simulator's stop waits for it
         try:
             with pytest.raises(ProviderTimeout):
                 await provider.analyze(make_call(AnalysisType.CODE_QUALITY))

@@ -25,7 +25,6 @@ from gateway.metrics import GatewayMetrics
 from tests.pipeline.harness import commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, produce
 
-pytestmark = pytest.mark.slow
 COMMITS = 2
 
 

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from aexy_dev.simulator import SimulatorHandle
 from consumers.config import Topics
 from tests.pipeline.harness import claude_gateway, processor_config, running
@@ -27,6 +29,7 @@ async def cli(kafka: KafkaBroker, topics: Topics, cwd: Path, *args: str) -> tupl
     return process.returncode, out.decode()
 
 
+@pytest.mark.slow  # a processor run, then three `aexy-stream` processes one after the other
 async def test_list_and_replay_dead_letters(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, tmp_path: Path
 ) -> None:

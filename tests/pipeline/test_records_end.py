@@ -182,6 +182,7 @@ async def test_the_counters_of_records_written_equal_what_the_topics_hold(
     assert metrics.events_out.labels("results").value == written[topics.results]
 
 
+@pytest.mark.slow  # waits until the gauge shows a partition held for 3 s
 async def test_a_dead_letter_the_broker_refuses_is_written_again_and_the_wait_is_visible(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle, caplog: pytest.LogCaptureFixture
 ) -> None:

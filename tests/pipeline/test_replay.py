@@ -27,7 +27,7 @@ from tests.conftest import REDIS_TEST_URL
 from tests.pipeline.harness import acked_producer, commit_event, processor_config, running
 from tests.plugins.kafka import KafkaBroker, consume_all, topic_environment
 
-pytestmark = [pytest.mark.slow, pytest.mark.redis]
+pytestmark = pytest.mark.redis
 PROJECT = Path(__file__).resolve().parents[2]
 OLD = int(datetime(2020, 5, 1, tzinfo=UTC).timestamp() * 1000)
 SINCE = "2025-01-01"
@@ -103,6 +103,7 @@ def by_request(records: list[Any]) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+@pytest.mark.slow  # a live run, then `aexy-stream replay` as a process
 async def test_replay_since_reruns_only_that_history_from_the_cache(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:
@@ -154,6 +155,7 @@ async def test_the_plan_checks_the_time_lookup_and_counts_what_is_in_range(
     assert plan.by_time == kafka.supports_time_lookup  # Tansu answers by receive time: caught by the check
 
 
+@pytest.mark.slow  # `aexy-stream replay` as a process, twice
 async def test_a_replay_resumed_with_its_group_ends_at_once_when_it_had_finished(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:

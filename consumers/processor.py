@@ -176,8 +176,10 @@ class Processor:
         self, publisher: Publisher, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer
     ) -> None:
         """Learn the output topics and the dead-letter topic's size limit, start reading; a missing
-        topic is one `MissingTopicsError` naming it."""
+        topic is one `MissingTopicsError` naming it, found before any client waits for its metadata."""
         servers = self._config.bootstrap_servers
+        if missing := await missing_topics(servers, self._config.topics.all):
+            raise MissingTopicsError(servers, missing)
         await producer.start()
         try:
             await publisher.start()

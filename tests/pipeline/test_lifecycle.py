@@ -104,17 +104,34 @@ async def publish_commits(kafka: KafkaBroker, topics: Topics, count: int) -> set
 
 
 async def outcomes(kafka: KafkaBroker, topics: Topics, expected: set[str], timeout_s: float) -> set[str]:
-    """Request ids that ended as a result or a dead letter, waiting until all expected ones did."""
+    """Request ids that ended as a result or a dead letter, waiting until all expected ones did (one
+    consumer reads both topics from the beginning as records arrive)."""
+    consumer = AIOKafkaConsumer(
+        topics.results,
+        topics.dlq,
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=f"peek-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     seen: set[str] = set()
-    while loop.time() < deadline and not expected <= seen:
-        await asyncio.sleep(0.5)
-        seen = {orjson.loads(r.value)["request_id"] for r in await read_all(kafka, topics.results)}
-        seen |= {
-            AnalysisRequest.model_validate_json(r.value).request_id for r in await read_all(kafka, topics.dlq)
-        }
+    await consumer.start()
+    try:
+        while loop.time() < deadline and not expected <= seen:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                seen |= {_request_id(tp.topic == topics.dlq, r.value) for r in records}
+    finally:
+        await consumer.stop()
     return seen
+
+
+def _request_id(dead_letter: bool, value: bytes) -> str:
+    if dead_letter:
+        return AnalysisRequest.model_validate_json(value).request_id
+    request_id: str = orjson.loads(value)["request_id"]
+    return request_id
 
 
 async def read_all(kafka: KafkaBroker, topic: str) -> list[Any]:

@@ -35,7 +35,7 @@ from aiokafka.errors import KafkaError
 from aexy_dev.broker.kafka import DEFAULT_VERSION, ApacheKafka, KafkaUnavailableError, cache_root, java
 from aexy_dev.broker.tansu import EmbeddedBroker
 from consumers.config import Topics
-from consumers.topics import admin_client, ensure_topics
+from consumers.topics import admin_client, ensure_topics, topic_partitions
 
 Backend = Literal["external", "kafka", "testcontainers", "tansu"]
 CHOOSABLE: tuple[Backend, ...] = ("kafka", "testcontainers", "tansu")
@@ -220,6 +220,24 @@ async def produce(
         ]
     finally:
         await producer.stop()
+
+
+async def records_in(bootstrap_servers: str, topic: str) -> list[Any]:
+    """Every record `topic` holds now: read from the beginning up to each partition's end offset."""
+    partitions = await topic_partitions(bootstrap_servers, [topic])
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    records: list[Any] = []
+    try:
+        await consumer.start()
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
 
 
 async def consume_all(

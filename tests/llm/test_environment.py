@@ -8,40 +8,20 @@ with monkeypatch and observed where it acts: at the simulated provider, or in Re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from redis.asyncio import Redis
 
-from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorHandle
 from aexy_stream.llm import AnalysisCache, AnalysisType, LLMGateway, LLMUnavailableError
 from aexy_stream.llm.cache import entry_key
 from gateway.cache.keys import cache_key
 from gateway.config import CacheConfig
 from tests.conftest import REDIS_TEST_URL
-from tests.support.design import API_KEY, clean_environment, point_claude_at, point_ollama_at
+from tests.support.design import API_KEY, point_claude_at, point_ollama_at
 
 PREFIX = CacheConfig().key_prefix
-
-
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
-        yield sim
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    clean_environment(monkeypatch, tmp_path)
-    return monkeypatch
 
 
 def last_request(sim: SimulatorHandle) -> tuple[dict[str, object], str]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorHandle
 from aexy_stream import llm
 from aexy_stream.llm import (
     AnalysisCache,
@@ -33,31 +31,13 @@ from aexy_stream.llm import (
 from gateway.errors import BadRequest, GatewayError, Overloaded, ProviderTimeout, RateLimited
 from schemas.results import RESULT_MODELS, CodeQualityResult, SkillExtractionResult
 from tests.conftest import REDIS_TEST_URL, free_port
-from tests.support.design import clean_environment, point_claude_at, point_ollama_at, simulated
+from tests.support.design import point_claude_at, point_ollama_at, simulated
 
 DESIGN_TYPES = [
     "code_quality", "code_complexity", "skill_extraction", "developer_profile", "soft_skills",
     "growth_trajectory", "task_signals", "task_matching", "attrition_risk", "burnout_risk",
     "performance_trajectory", "team_health", "learning_path", "job_description", "interview_rubric",
 ]  # fmt: skip
-
-
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
-        yield sim
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    clean_environment(monkeypatch, tmp_path)
-    return monkeypatch
 
 
 def test_one_import_path_for_every_name() -> None:

@@ -10,12 +10,11 @@ design's illustrations, kept verbatim; our results are typed models, so `result.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorHandle
 from aexy_stream.llm import AnalysisType, LLMGateway
 from schemas.results import AttritionRiskResult, CodeQualityResult, SkillExtractionResult
 from tests.support.design import clean_environment, point_claude_at, point_ollama_at, simulated
@@ -38,18 +37,6 @@ def session_token(user_id: str, key: str) -> str:
 activity_data = {"commits_per_week": [14, 12, 9, 5, 3], "reviews_per_week": [6, 5, 2, 1, 0]}
 baseline_data = {"commits_per_week": 12.5, "reviews_per_week": 5.0}
 data = json.dumps(activity_data)
-
-
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
-        yield sim
 
 
 @pytest.fixture

@@ -286,6 +286,7 @@ def topics(s: Settings) -> Topics:
         partitions=s.topic_partitions,
         replication=s.topic_replication,
         max_message_bytes=record_limit(s.max_event_bytes),
+        results_per_type=s.results_topic_per_type,
     )
 
 
@@ -355,7 +356,12 @@ def processor_config(s: Settings) -> ProcessorConfig:
         bootstrap_servers=s.kafka_bootstrap_servers,
         group_id=s.kafka_group_id,
         topics=topics(s),
-        routing=RoutingConfig(bot_pattern=s.bot_pattern, skip_paths=s.skip_paths),
+        routing=RoutingConfig(
+            bot_pattern=s.bot_pattern,
+            skip_paths=s.skip_paths,
+            max_input_tokens=s.llm_max_input_tokens,
+            fuse_code_analyses=s.fused_code_analyses,
+        ),
         max_in_flight=s.max_in_flight,
         backfill_in_flight=backfill_in_flight(s),
         max_event_bytes=s.max_event_bytes,

@@ -45,6 +45,8 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 ProviderName = Literal["claude", "ollama", "openai", "rules"]
 PROVIDERS: tuple[str, ...] = ("claude", "ollama", "openai", "rules")
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Prices = tuple[Price, Price] | tuple[Price, Price, Price, Price]
+"""One model's `LLM_PRICES` entry: input and output, or those and cache write and cache read."""
 
 # Each default is written once: in the component's config dataclass, read here (tests/test_settings.py).
 _PROCESSOR = ProcessorConfig()
@@ -103,8 +105,11 @@ class Settings(BaseSettings):
     llm_breaker_probes: int = Field(_BREAKER.probes, ge=1)
     llm_rate_window_s: float = Field(_LIMITS.window_s, gt=0)
     llm_backfill_share: float = Field(_LIMITS.backfill_share, gt=0, le=1)
-    llm_prices: dict[str, tuple[Price, Price]] = Field(default_factory=dict)
-    """USD per million input and output tokens, per model: finite and not negative."""
+    llm_max_input_tokens: int = Field(_ROUTING.max_input_tokens, ge=4000)
+    """Estimated input tokens of one code analysis call: its instructions, context and material."""
+    llm_prices: dict[str, Prices] = Field(default_factory=dict)
+    """USD per million input and output tokens, then optionally prompt-cache write and read tokens,
+    per model (`gateway.config.Price`, in its order): finite and not negative."""
     redact_local_providers: bool = _REDACTION.redact_local_providers
     """False: `rules` and a model server on a loopback address get content unredacted (never Claude)."""
 
@@ -128,6 +133,7 @@ class Settings(BaseSettings):
     topic_code_changes_backfill: str = _TOPICS.backfill_code_changes
     topic_partitions: int = Field(_TOPICS.partitions, ge=1)
     topic_replication: int = Field(_TOPICS.replication, ge=1)
+    results_topic_per_type: bool = _TOPICS.results_per_type
     max_in_flight: int = Field(_PROCESSOR.max_in_flight, ge=1)
     backfill_max_in_flight: int = Field(_PROCESSOR.backfill_in_flight, ge=1)
     max_event_bytes: int = Field(_PROCESSOR.max_event_bytes, ge=1024)
@@ -137,6 +143,7 @@ class Settings(BaseSettings):
     http_host: str = _PROCESSOR.http_host
     http_port: int = Field(_PROCESSOR.http_port, ge=0, le=65535)
     bot_pattern: str = _ROUTING.bot_pattern
+    fused_code_analyses: bool = _ROUTING.fuse_code_analyses
     skip_paths: Annotated[tuple[str, ...], NoDecode] = _ROUTING.skip_paths
     """Regexes of paths left out of code analyses besides the built-in ones: a JSON list, or
     comma-separated (a regex with a comma needs the JSON list)."""

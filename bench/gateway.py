@@ -30,8 +30,9 @@ os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
 from prometheus_client import CollectorRegistry
 
+from gateway.calls import result_schema
 from gateway.config import GatewayConfig, ProviderConfig, RetryConfig
-from gateway.gateway import Gateway, result_schema
+from gateway.gateway import Gateway
 from gateway.metrics import GatewayMetrics
 from gateway.prompts import prompt_for
 from gateway.providers.base import ProviderCall, ProviderReply

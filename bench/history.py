@@ -20,7 +20,9 @@ events/s = records replayed / seconds; each figure is the median of the rounds, 
 replay / warm memory with the same settings. A replay's time is cut into start to first result,
 first to last result and last result to end, from the broker's timestamps of its results; its CPU
 time (the replay process's, or this process's during the warm pass) moves less than its wall time
-on a machine shared with other work.
+on a machine shared with other work. Each line also counts the records whose identity resolution was
+skipped (the resolver's warning, read off the replay's stderr or this process's log): each kept a
+raw subject, so one person could show as two.
 
     .venv/bin/python bench/history.py [--commits N] [--rounds N] [--redis-url URL] [--profile FILE]
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import logging
 import os
 import re
 import resource
@@ -90,6 +93,8 @@ SUMMARY = re.compile(
     r"replay done \(group (?P<group>\S+)\): (?P<read>\d+) records analyzed, (?P<passed>\d+) out of range,"
     r" (?P<results>\d+) results, (?P<calls>\d+) provider calls"
 )
+IDENTITY_SKIPPED = "identity resolution skipped"
+"""The resolver's warning when the identity store did not answer: the record kept its raw subjects."""
 
 
 # -- the repository ------------------------------------------------------------------------------------
@@ -138,6 +143,7 @@ class Run:
     """One `aexy-stream` process: its output, and when it was launched and ended (wall clock)."""
 
     stdout: str
+    stderr: str
     launched: float
     ended: float
     cpu_s: float
@@ -158,7 +164,7 @@ async def cli(settings: Mapping[str, str], *args: str, profile: Path | None = No
         raise RuntimeError(
             f"aexy-stream {' '.join(args)} exited {process.returncode}: {err.decode()[-2000:]}"
         )
-    return Run(out.decode(), launched, ended, _children_cpu_s() - before)
+    return Run(out.decode(), err.decode(), launched, ended, _children_cpu_s() - before)
 
 
 def _children_cpu_s() -> float:
@@ -183,6 +189,8 @@ class Replayed:
     """From the last result to the end (the process's exit)."""
     cpu_s: float
     """CPU time spent: the process's, or this process's during the pass."""
+    identity_skips: int
+    """Records whose identity resolution was skipped (the resolver's warning, counted)."""
 
     @property
     def rate(self) -> float:
@@ -193,13 +201,16 @@ class Replayed:
             f"{self.rate:5.0f} events/s: {self.records} records, {self.results} results,"
             f" {self.calls} provider calls in {self.seconds:5.2f} s, CPU {self.cpu_s:5.2f} s"
             f" (start to first result {self.to_first_s:.2f} s, first to last {self.steady_s:.2f} s,"
-            f" last to end {self.tail_s:.2f} s)"
+            f" last to end {self.tail_s:.2f} s); identity skipped {self.identity_skips}"
         )
 
 
 async def result_times(bootstrap: str, topic: str, after: float) -> list[float]:
     """The broker timestamps (seconds) of the results on `topic` written after `after`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    # the reset matches the seek below: aiokafka may apply either (docs/kafka.md)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -216,14 +227,20 @@ async def result_times(bootstrap: str, topic: str, after: float) -> list[float]:
 
 
 async def timeline(
-    bootstrap: str, topic: str, counts: tuple[int, int, int], span: tuple[float, float], cpu_s: float
+    bootstrap: str,
+    topic: str,
+    counts: tuple[int, int, int],
+    span: tuple[float, float],
+    cpu_s: float,
+    identity_skips: int,
 ) -> Replayed:
     """A replay's figures from its counts (records, results, provider calls), its start and end, its
-    results' times and its CPU time."""
+    results' times, its CPU time and its identity skips."""
     started, ended = span
     stamps = await result_times(bootstrap, topic, started)
     first, last = (stamps[0], stamps[-1]) if stamps else (ended, ended)
-    return Replayed(*counts, ended - started, first - started, last - first, ended - last, cpu_s)
+    spans = ended - started, first - started, last - first, ended - last
+    return Replayed(*counts, *spans, cpu_s, identity_skips)
 
 
 async def replay_process(bootstrap: str, settings: Mapping[str, str], topic: str) -> Replayed:
@@ -233,10 +250,23 @@ async def replay_process(bootstrap: str, settings: Mapping[str, str], topic: str
     if found is None:
         raise RuntimeError(f"no summary line in the replay's output: {run.stdout!r}")
     counts = int(found["read"]), int(found["results"]), int(found["calls"])
-    return await timeline(bootstrap, topic, counts, (run.launched, run.ended), run.cpu_s)
+    skips = run.stderr.count(IDENTITY_SKIPPED)
+    return await timeline(bootstrap, topic, counts, (run.launched, run.ended), run.cpu_s, skips)
 
 
 # -- the same replay in this process, memory tier warm -------------------------------------------------
+
+
+class Counting(logging.Handler):
+    """Counts the records whose message starts with `prefix`."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(logging.WARNING)
+        self.prefix = prefix
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.getMessage().startswith(self.prefix)
 
 
 async def in_process(app: App, gateway: LLMGateway, registry: CollectorRegistry) -> tuple[float, float]:
@@ -287,6 +317,9 @@ async def warm_memory(bootstrap: str, settings: Mapping[str, str]) -> Replayed:
     app = app_of(settings)
     gateway_registry = CollectorRegistry()
     gateway = app.gateway(metrics=GatewayMetrics(gateway_registry))
+    skips = Counting(IDENTITY_SKIPPED)  # in both passes
+    resolver_log = logging.getLogger("consumers.identity.resolver")
+    resolver_log.addHandler(skips)
     try:
         await in_process(app, gateway, CollectorRegistry())
         before = provider_calls(gateway_registry)
@@ -296,11 +329,12 @@ async def warm_memory(bootstrap: str, settings: Mapping[str, str]) -> Replayed:
         cpu_s = time.process_time() - cpu_before
         calls = provider_calls(gateway_registry) - before
     finally:
+        resolver_log.removeHandler(skips)
         await gateway.aclose()
     records = counted(registry, "aexy_stream_events_in_total")
     results = counted(registry, "aexy_stream_events_out_total", topic="results")
     counts = records, results, calls
-    return await timeline(bootstrap, app.processor.topics.results, counts, span, cpu_s)
+    return await timeline(bootstrap, app.processor.topics.results, counts, span, cpu_s, skips.count)
 
 
 # -- main ----------------------------------------------------------------------------------------------
@@ -399,6 +433,8 @@ def summary(pairs: Sequence[Pair]) -> None:
         f" {median_rate(default.replays) / median_rate(off.warm):.2f})"
     )
     for pair in pairs:
+        skipped = sum(figure.identity_skips for figure in (*pair.replays, *pair.warm))
+        print(f"  {pair.name}: {skipped} records with identity resolution skipped, all rounds and passes")
         if calls := sum(figure.calls for figure in pair.replays):
             print(f"  NOTE: the {pair.name} replays made {calls} provider calls: not every answer was cached")
 

@@ -1,7 +1,8 @@
 """What every request of a commit is told about the whole commit, in `context["commit"]`.
 
-A large commit is split into one request per file; each part still carries the commit's facts, so
-that verdicts about the commit (are tests in it, how large is it) are made on the commit:
+A large commit is split into parts, each some of its files (`consumers/parts.py`); each part still
+carries the commit's facts, so that verdicts about the commit (are tests in it, how large is it) are
+made on the commit:
 
 - `message`: the commit message, at most `MAX_MESSAGE_CHARS` (redacted by the gateway);
 - `files_changed`, `additions`, `deletions`: the whole commit, skipped files included;
@@ -26,7 +27,7 @@ from typing import Any
 
 from consumers.file_skips import FileSkip, head_lines
 from schemas.events import CodeChangeEvent, FileChange
-from schemas.languages import is_skill, language_of
+from schemas.languages import is_skill, language_of, language_of_path
 from schemas.paths import is_doc_path, is_test_path
 
 MAX_MESSAGE_CHARS = 4000
@@ -57,7 +58,11 @@ def commit_facts(event: CodeChangeEvent, skips: Sequence[FileSkip | None]) -> di
 
 
 def file_language(change: FileChange) -> str | None:
-    """By the file's name, or by its `#!` line when the patch shows the file's first line."""
+    """By the file's name, or by its `#!` line when the patch shows the file's first line (read only
+    when the name tells no language)."""
+    by_name = language_of_path(change.path)
+    if by_name is not None:
+        return by_name
     head = head_lines(change.patch, 1)
     return language_of(change.path, head[0] if head else "")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from consumers.size_policy import DEFAULT_MAX_EVENT_BYTES, record_limit
+from schemas.types import AnalysisType
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,8 @@ class Topics:
     replication: int = 1
     max_message_bytes: int = record_limit(DEFAULT_MAX_EVENT_BYTES)
     """`max.message.bytes` of every topic created (`consumers/size_policy.py`)."""
+    results_per_type: bool = False
+    """Each result also on `<results>.<analysis type>` (`results_of`), for consumers of a few types."""
 
     def with_suffix(self, suffix: str) -> Topics:
         """The same topics with `.suffix` on every name (one namespace per test run or environment)."""
@@ -47,9 +50,18 @@ class Topics:
         """The backfill lane's input topics (same record shapes as their live counterparts)."""
         return (self.backfill_activity, self.backfill_code_changes)
 
+    def results_of(self, analysis_type: str) -> str:
+        """The per-type results topic of one analysis type: `analysis.results.code_quality`."""
+        return f"{self.results}.{analysis_type}"
+
+    @property
+    def results_by_type(self) -> tuple[str, ...]:
+        """Every per-type results topic when `results_per_type` is on, else none."""
+        return tuple(self.results_of(t.value) for t in AnalysisType) if self.results_per_type else ()
+
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.inputs, *self.lanes, self.results, self.retry, self.dlq)
+        return (*self.inputs, *self.lanes, self.results, self.retry, self.dlq, *self.results_by_type)
 
 
 DEFAULT_BOT_PATTERN = r"(\[bot\]$|^dependabot|^renovate|^github-actions|-bot$|^bot-)"
@@ -84,10 +96,12 @@ class RoutingConfig:
     skipped_paths: tuple[tuple[str, str], ...] = SKIPPED_PATHS
     skip_paths: tuple[str, ...] = ()
     """The operator's patterns (`SKIP_PATHS`), searched in each path after the built-in ones."""
-    max_diff_chars: int = 24_000
-    """A commit whose analyzable patch text exceeds this is split into one request per file."""
-    max_file_chars: int = 24_000
-    """A single file's patch longer than this is truncated (and the truncation noted in context)."""
+    max_input_tokens: int = 12_000
+    """Estimated input tokens of one code analysis call (`LLM_MAX_INPUT_TOKENS`): a commit over it
+    is split into parts, a file over it cut (`consumers/parts.py`)."""
+    fuse_code_analyses: bool = True
+    """A commit part's code analyses go to the gateway as one fused request (one provider call,
+    `FUSED_CODE_ANALYSES`); false: one call each (docs/decisions.md weighs the two)."""
 
 
 @dataclass(frozen=True, slots=True)

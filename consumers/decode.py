@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from schemas.events import (
     parse_code_change,
 )
 from schemas.request import AnalysisRequest
+from schemas.retry import RETRY_GROUP, RetryGroup
 from schemas.types import Priority
 
 
@@ -46,6 +48,9 @@ class Work:
     event: ActivityEvent | CodeChangeEvent | None = None
     """The parsed input event, for the activity state (None for requests, retries and bots)."""
     priority: Priority = "live"
+    retry_group: bool = False
+    """The requests came back in one retry record (a fused group): each is dead-lettered as its own
+    `AnalysisRequest`, not as the record's value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,23 +100,24 @@ class Decoder:
         return Work(origin, (request,), replay_topic=self.topics.requests, priority=request.priority)
 
     def _retry(self, origin: Origin, meta: dict[str, str]) -> Work:
-        request = _analysis_request(origin.value)
+        requests = retried_requests(origin.value, meta)
         source = Origin(
             meta.get(h.ORIGINAL_TOPIC, origin.topic),
             _int(meta.get(h.ORIGINAL_PARTITION), origin.partition),
             _int(meta.get(h.ORIGINAL_OFFSET), origin.offset),
             origin.key,
             origin.value,
-            meta.get(h.EVENT_ID, request.request_id),
+            meta.get(h.EVENT_ID, requests[0].request_id),
         )
         return Work(
             source,
-            (request,),
+            requests,
             attempt=_int(meta.get(h.ATTEMPT), 1),
             due_at_ms=_int(meta.get(h.DUE_AT), 0),
             first_failure_at=meta.get(h.FIRST_FAILURE_AT, ""),
             replay_topic=self.topics.requests,
-            priority=request.priority,
+            priority=requests[0].priority,
+            retry_group=len(requests) > 1,
         )
 
 
@@ -135,13 +141,28 @@ def _routed(
     )
 
 
+def retried_requests(value: bytes, meta: Mapping[str, str]) -> tuple[AnalysisRequest, ...]:
+    """The requests of a retry record (`meta`: its headers, `headers.as_dict`): one
+    `AnalysisRequest`, or a fused group's (`RetryGroup`, header `x-record-type: retry_group`)."""
+    if meta.get(h.RECORD_TYPE) == RETRY_GROUP:
+        try:
+            return RetryGroup.model_validate_json(value).requests
+        except ValidationError as exc:
+            raise _malformed("a RetryGroup", exc) from exc
+    return (_analysis_request(value),)
+
+
 def _analysis_request(value: bytes) -> AnalysisRequest:
     try:
         return AnalysisRequest.model_validate_json(value)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "<root>"
-        raise MalformedEvent(f"not an AnalysisRequest: {where}: {first['msg']}") from exc
+        raise _malformed("an AnalysisRequest", exc) from exc
+
+
+def _malformed(expected: str, exc: ValidationError) -> MalformedEvent:
+    first = exc.errors()[0]
+    where = ".".join(map(str, first["loc"])) or "<root>"
+    return MalformedEvent(f"not {expected}: {where}: {first['msg']}")
 
 
 def _int(value: str | None, default: int) -> int:

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from consumers import headers as h
 from consumers.size_policy import DEFAULT_MAX_EVENT_BYTES, record_limit
+from producers.kafka import idempotence
 
 IDLE_S = 1.5
 
@@ -83,7 +84,10 @@ async def replay(
     """Re-publish matching dead letters to their replay topic; returns how many. One that carries
     only a prefix of its value is passed over (told to `passed_over`), never replayed cut."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, max_request_size=max_record_bytes
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=await idempotence(bootstrap),
+        max_request_size=max_record_bytes,
     )
     await producer.start()
     count = 0

@@ -95,7 +95,8 @@ MINIFIABLE = (".js", ".mjs", ".cjs", ".css")
 def file_skips(files: Sequence[FileChange], config: RoutingConfig) -> tuple[FileSkip | None, ...]:
     """Why each file is left out, in order; None for a file that is analysed."""
     made = _generated_siblings(f.path for f in files)
-    return tuple(_skip(f, config, made) for f in files)
+    rules = _path_rules(config.skipped_paths, config.skip_paths)
+    return tuple(_skip(f, rules, made) for f in files)
 
 
 def head_lines(patch: str | None, count: int = HEADER_LINES) -> list[str]:
@@ -107,8 +108,8 @@ def head_lines(patch: str | None, count: int = HEADER_LINES) -> list[str]:
     return [line[1:] for line in lines if line[:1] in (" ", "+")][:count]
 
 
-def _skip(change: FileChange, config: RoutingConfig, made: frozenset[str]) -> FileSkip | None:
-    by_path = _path_skip(change.path, config)
+def _skip(change: FileChange, rules: PathRules, made: frozenset[str]) -> FileSkip | None:
+    by_path = rules.skip(change.path)
     if by_path is not None:
         return by_path
     if change.binary:
@@ -118,19 +119,12 @@ def _skip(change: FileChange, config: RoutingConfig, made: frozenset[str]) -> Fi
     return _content_skip(change) or (FileSkip.GENERATED if change.path in made else None)
 
 
-def _path_skip(path: str, config: RoutingConfig) -> FileSkip | None:
-    for reason, pattern in _path_patterns(config.skipped_paths, config.skip_paths):
-        if pattern.search(path):
-            return reason
-    return None
-
-
 def _content_skip(change: FileChange) -> FileSkip | None:
     head = head_lines(change.patch)
     first = next((line for line in head if line.strip()), "")
     if block := KEY_BLOCK.match(first):
         return FileSkip.SECRET_FILE if "PRIVATE KEY" in block.group(0) else FileSkip.SIGNATURE
-    if any(GENERATOR_HEADERS.search(line) for line in head) or _minified(change):
+    if GENERATOR_HEADERS.search("\n".join(head)) or _minified(change):  # no header spans lines
         return FileSkip.GENERATED
     return None
 
@@ -155,14 +149,39 @@ def _generated_siblings(paths: Iterable[str]) -> frozenset[str]:
     return frozenset(made)
 
 
+PATHS_REMEMBERED = 8192
+"""Paths whose reason `PathRules` keeps; past it, it forgets them all and starts again."""
+
+
+class PathRules:
+    """The path patterns of one configuration, and the reason found for each path seen lately (a
+    path's reason depends on nothing else; the same paths recur in commit after commit)."""
+
+    def __init__(self, patterns: tuple[tuple[FileSkip, re.Pattern[str]], ...]) -> None:
+        self.patterns = patterns
+        self._seen: dict[str, FileSkip | None] = {}
+
+    def skip(self, path: str) -> FileSkip | None:
+        """The first label whose alternation is found in `path`, or None."""
+        try:
+            return self._seen[path]
+        except KeyError:
+            pass
+        found = next((reason for reason, pattern in self.patterns if pattern.search(path)), None)
+        if len(self._seen) >= PATHS_REMEMBERED:
+            self._seen.clear()
+        self._seen[path] = found
+        return found
+
+
 @cache
-def _path_patterns(
-    built_in: tuple[tuple[str, str], ...], configured: tuple[str, ...]
-) -> tuple[tuple[FileSkip, re.Pattern[str]], ...]:
+def _path_rules(built_in: tuple[tuple[str, str], ...], configured: tuple[str, ...]) -> PathRules:
     """One alternation per label, built-in ones first: one scan of the path per label."""
     grouped: dict[FileSkip, list[str]] = {}
     for label, pattern in built_in:
         grouped.setdefault(FileSkip(label), []).append(pattern)
     if configured:
         grouped.setdefault(FileSkip.CONFIGURED, []).extend(configured)
-    return tuple((label, re.compile("|".join(f"(?:{p})" for p in ps))) for label, ps in grouped.items())
+    return PathRules(
+        tuple((label, re.compile("|".join(f"(?:{p})" for p in ps))) for label, ps in grouped.items())
+    )

@@ -1,7 +1,8 @@
 """The work of one input record: decode, run each request through the gateway, publish the outcome.
 
 A request ends in exactly one output: a result, a retry record (retryable failure, attempts
-left) or a dead letter (final failure, attempts exhausted, malformed input). The record is
+left; one for the requests of a fused call that failed as a whole) or a dead letter (final
+failure, attempts exhausted, malformed input). The record is
 finished only when the broker acknowledged all of them (`consumers/commit.py`). A record that
 fails anywhere else (decoding, routing, keys, the activity state, identities, publishing) ends in
 one dead letter of its own: `failed`, which the processor calls for every record whose work
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from consumers import headers as h
 from consumers.activity.tracker import Activity, NoActivity
 from consumers.client_logs import RateLimited
 from consumers.commit import acknowledged, acknowledgement
@@ -26,6 +28,7 @@ from consumers.identity.resolver import Identities, Merge, Unresolved
 from consumers.metrics import ProcessorMetrics
 from consumers.publish import Delivery, Failure, Origin, Publisher, now_iso
 from consumers.retry_policy import RetryPolicy
+from consumers.routing import fused_groups
 from consumers.skips import Skip
 from gateway.errors import GatewayError
 from schemas.envelope import AnalysisResult, SourceRef
@@ -35,6 +38,7 @@ from schemas.request import AnalysisRequest
 from schemas.types import Priority
 
 Produced = list[AnalysisResult[Any]]
+Outcomes = list[AnalysisResult[Any] | GatewayError]
 log = logging.getLogger(__name__)
 unwritten = logging.getLogger(f"{__name__}.unwritten")
 unwritten.addFilter(RateLimited(60.0))
@@ -51,8 +55,18 @@ class Analyze(Protocol):
         """The envelope, with `source` stamped on it."""
         ...
 
-    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> AnalysisResult[Any] | None:
-        """The envelope if the gateway's memory holds the answer (no await), else None."""
+    async def analyze_many(
+        self, requests: Sequence[AnalysisRequest], *, source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | GatewayError]:
+        """Several analyses of the same material in one call: each request's envelope, or the
+        error it alone failed with."""
+        ...
+
+    def cached_many(
+        self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | None]:
+        """Each analysis's envelope if the gateway's memory holds the answer (no await), else None;
+        the requests are analyses of the same material, or one request."""
         ...
 
     async def find_cached(
@@ -90,7 +104,8 @@ class RecordHandler:
             "backfill": asyncio.Semaphore(backfill_in_flight),
         }
         """Call slots per lane: backfill requests waiting on their rate share never hold live slots."""
-        self._calls: set[asyncio.Task[AnalysisResult[Any]]] = set()
+        self._calls: set[asyncio.Task[Outcomes]] = set()
+        self._fuse = decoder.routing.fuse_code_analyses
         self._parking = False
         self._activity: Activity = activity or NoActivity()
         self._identities: Identities = identities or Unresolved()
@@ -212,8 +227,12 @@ class RecordHandler:
     async def _called(
         self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
     ) -> list[Delivery]:
-        """The requests analyzed concurrently, each in its own call slot."""
-        return list(await asyncio.gather(*(self._run(r, work, source, produced) for r in requests)))
+        """The requests analyzed concurrently, each call (one request, or a commit part's code
+        analyses fused: `fused_groups`; each alone on a retry's last attempt, `RetryPolicy.fuses`)
+        in its own call slot."""
+        groups = fused_groups(requests, self._fuse and self._policy.fuses(work.attempt))
+        called = await asyncio.gather(*(self._run(group, work, source, produced) for group in groups))
+        return [delivery for deliveries in called for delivery in deliveries]
 
     def _publish_cached(
         self, requests: Sequence[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
@@ -222,12 +241,12 @@ class RecordHandler:
         deliveries and the requests left for a call."""
         deliveries: list[Delivery] = []
         misses: list[AnalysisRequest] = []
-        for request in requests:
-            envelope = self._gateway.cached(request, source)
-            if envelope is None:
-                misses.append(request)
-            else:
-                deliveries.append(self._published(envelope, work, produced))
+        for group in fused_groups(requests, fuse=True):  # a part's analyses share their keys' material
+            for request, envelope in zip(group, self._gateway.cached_many(group, source), strict=True):
+                if envelope is None:
+                    misses.append(request)
+                else:
+                    deliveries.append(self._published(envelope, work, produced))
         return deliveries, misses
 
     async def _publish_found(
@@ -250,27 +269,49 @@ class RecordHandler:
         return deliveries, misses
 
     async def _run(
-        self, request: AnalysisRequest, work: Work, source: SourceRef, produced: Produced
-    ) -> Delivery:
-        async with self._slots[request.priority]:
-            await self._providers_ready(request.priority)
+        self, requests: list[AnalysisRequest], work: Work, source: SourceRef, produced: Produced
+    ) -> list[Delivery]:
+        priority = requests[0].priority
+        async with self._slots[priority]:
+            await self._providers_ready(priority)
             if self._parking:
-                return await self._park(request, work)
-            call = asyncio.ensure_future(self._gateway.analyze(request, source=source))
+                return [await self._park(requests, work)]
+            call = asyncio.ensure_future(self._analysis(requests, source))
             self._calls.add(call)
             self._metrics.in_flight.inc()
             try:
-                envelope = await call
+                outcomes = await call
             except asyncio.CancelledError:
                 if not call.cancelled() or _cancelling():
                     raise
-                return await self._park(request, work)
+                return [await self._park(requests, work)]
             except GatewayError as exc:
-                return await self._failed(request, work, exc)
+                outcomes = [exc] * len(requests)
             finally:
                 self._calls.discard(call)
                 self._metrics.in_flight.dec()
-        return self._published(envelope, work, produced)
+        return await self._delivered(requests, outcomes, work, produced)
+
+    async def _analysis(self, requests: list[AnalysisRequest], source: SourceRef) -> Outcomes:
+        if len(requests) == 1:
+            return [await self._gateway.analyze(requests[0], source=source)]
+        return await self._gateway.analyze_many(requests, source=source)
+
+    async def _delivered(
+        self, requests: list[AnalysisRequest], outcomes: Outcomes, work: Work, produced: Produced
+    ) -> list[Delivery]:
+        """Each result published. A call of several requests that failed as a whole fails as one
+        (`_failed`: one retry record, fused again when it comes back); any other failure is its
+        request's alone (a part invalid after repair)."""
+        if (whole := _failed_whole(outcomes)) is not None:
+            return await self._failed(requests, work, whole)
+        deliveries: list[Delivery] = []
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, GatewayError):
+                deliveries += await self._failed([request], work, outcome)
+            else:
+                deliveries.append(self._published(outcome, work, produced))
+        return deliveries
 
     async def _providers_ready(self, priority: Priority) -> None:
         """Every provider cooling down for this lane: wait here (the processor pauses its input
@@ -285,20 +326,32 @@ class RecordHandler:
             self._metrics.e2e.observe(max(time.time() - work.event_time, 0.0))
         return delivery
 
-    async def _failed(self, request: AnalysisRequest, work: Work, exc: GatewayError) -> Delivery:
+    async def _failed(self, requests: list[AnalysisRequest], work: Work, exc: GatewayError) -> list[Delivery]:
+        """Requests of one call that failed with `exc` (one request, or a fused group that failed as
+        a whole): back to the retry topic in one record while attempts are left, else each
+        dead-lettered."""
         attempts = work.attempt + (0 if exc.root_type == "CircuitOpen" else 1)  # never tried: no attempt
         failure = Failure(str(exc), exc.root_type, attempts, work.first_failure_at or now_iso())
-        if exc.retryable and not self._policy.exhausted(attempts):
-            delay = self._policy.delay_s(attempts, exc.retry_after)
-            return await self._publisher.retry(request, work.origin, failure, delay)
-        extra = {"x-analysis-type": request.analysis_type.value, "x-request-id": request.request_id}
-        return await self._publisher.dead_letter(work.origin, failure, work.replay_topic, **extra)
+        if not exc.retryable or self._policy.exhausted(attempts):
+            return [await self._dead_letter(request, work, failure) for request in requests]
+        delay = self._policy.delay_s(attempts, exc.retry_after)
+        return [await self._publisher.retry(requests, work.origin, failure, delay)]
 
-    async def _park(self, request: AnalysisRequest, work: Work) -> Delivery:
+    async def _dead_letter(self, request: AnalysisRequest, work: Work, failure: Failure) -> Delivery:
+        """The input record with the request named; a request that came back in a retry group is
+        dead-lettered as its own `AnalysisRequest`, to be replayed alone."""
+        origin = work.origin
+        if work.retry_group:
+            origin = origin.with_value(request.model_dump_json().encode())
+        extra = {h.ANALYSIS_TYPE: request.analysis_type.value, h.REQUEST_ID: request.request_id}
+        return await self._publisher.dead_letter(origin, failure, work.replay_topic, **extra)
+
+    async def _park(self, requests: list[AnalysisRequest], work: Work) -> Delivery:
+        """A call's requests parked in one record (a fused group stays one), due now."""
         failure = Failure(
             "shutdown before the call finished", "Shutdown", work.attempt, work.first_failure_at or now_iso()
         )
-        return await self._publisher.retry(request, work.origin, failure, 0.0)
+        return await self._publisher.retry(requests, work.origin, failure, 0.0)
 
     def _skipped(self, work: Work) -> None:
         """Counted by its label; without one, routing asked for analyses that are all turned off."""
@@ -327,6 +380,17 @@ def _unwritten(state: RetryCallState) -> None:
     wait = state.next_action.sleep if state.next_action else 0.0
     unwritten.warning("a dead letter was not written (%r): written again in %.1f s, its partition's "
                       "commits wait for it (oldest_unfinished_age_seconds)", error, wait)  # fmt: skip
+
+
+def _failed_whole(outcomes: Outcomes) -> GatewayError | None:
+    """The error a call of several requests failed with as a whole (every request with an error of
+    one kind, retryable or not alike), the one with the longest Retry-After; else None."""
+    errors = [outcome for outcome in outcomes if isinstance(outcome, GatewayError)]
+    if len(outcomes) < 2 or len(errors) < len(outcomes):
+        return None
+    if len({(error.root_type, error.retryable) for error in errors}) > 1:
+        return None
+    return max(errors, key=lambda error: error.retry_after or 0.0)
 
 
 def _cancelling() -> bool:

@@ -33,7 +33,8 @@ EVENT_ID = "x-event-id"
 ANALYSIS_TYPE = "x-analysis-type"
 REQUEST_ID = "x-request-id"
 RECORD_TYPE = "x-record-type"
-"""On `analysis.results` records that are not result envelopes (`identity_merged`)."""
+"""On `analysis.results` records that are not result envelopes (`identity_merged`), and on
+`analysis.retry` records that carry a fused group (`retry_group`)."""
 
 PIPELINE_PREFIXES = (
     "x-dlq-",

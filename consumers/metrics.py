@@ -24,7 +24,7 @@ class ProcessorMetrics:
         self.skipped = counter("events_skipped", "Events with no analyses", "reason")
         self.files_skipped = counter("files_skipped", "Files of commits left out of analysis", "reason")
         self.routed = counter("routed_requests", "Requests routed", "analysis_type")
-        self.retries = counter("retries", "Requests parked on the retry topic", "error_type")
+        self.retries = counter("retries", "Records parked on the retry topic", "error_type")
         self.dead_letters = counter("dead_letters", "Records dead-lettered", "error_type")
         self.activity_errors = counter("activity_state_errors", "Activity state updates skipped (store down)")
         self.in_flight = gauge("in_flight_calls", "Gateway calls in flight")
@@ -32,7 +32,8 @@ class ProcessorMetrics:
         self.lag = Family(
             Gauge(
                 "aexy_stream_consumer_lag",
-                "Records behind the end of each partition",
+                "Records of each partition not done: its end offset minus the offset committed "
+                "(the lowest unfinished, else one past the last read)",
                 ("topic", "partition"),
                 registry=registry,
             )

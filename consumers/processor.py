@@ -45,7 +45,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Coroutine
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import UnknownTopicOrPartitionError
@@ -64,9 +64,11 @@ from consumers.retry_policy import RetryPolicy
 from consumers.size_policy import record_limit
 from consumers.skips import Skip
 from consumers.topics import MissingTopicsError, message_limit, missing_topics
+from producers.kafka import idempotence
 from schemas.types import Priority
 
 Kind = Literal["live", "backfill", "retry"]
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 COMMIT_INTERVAL_S = 1.0
@@ -152,12 +154,13 @@ class Processor:
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set (or a replay's bounds are reached); raises `BrokerUnreachableError`
         when the broker did not answer at the end, so acknowledged work may be left uncommitted."""
-        consumer, producer = self._clients()
+        idempotent = await _unless_stopped(idempotence(self._config.bootstrap_servers), stop)
+        consumer, producer = self._clients(idempotent is True)
         publisher = Publisher(producer, self._config.topics, self._metrics, self._record_bytes)
         deadline = _Deadline(self._config.shutdown_grace_s)
         answered = False
         try:
-            if await _unless_stopped(self._start(publisher, producer, consumer), stop):
+            if await _unless_stopped(self._start(publisher, producer, consumer), stop) is not None:
                 handler = self._handler(publisher)
                 stopping = asyncio.create_task(_at_stop(stop, handler, deadline))
                 try:
@@ -174,7 +177,7 @@ class Processor:
 
     async def _start(
         self, publisher: Publisher, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer
-    ) -> None:
+    ) -> bool:
         """Learn the output topics and the dead-letter topic's size limit, start reading; a missing
         topic is one `MissingTopicsError` naming it, found before any client waits for its metadata."""
         servers = self._config.bootstrap_servers
@@ -190,6 +193,7 @@ class Processor:
         except UnknownTopicOrPartitionError as exc:
             raise MissingTopicsError(servers, await missing_topics(servers, self._config.topics.all)) from exc
         publisher.limit_dead_letters(await message_limit(servers, self._config.topics.dlq))
+        return True
 
     async def _close(
         self,
@@ -208,7 +212,7 @@ class Processor:
     def _record_bytes(self) -> int:
         return record_limit(self._config.max_event_bytes)
 
-    def _clients(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+    def _clients(self, idempotent: bool) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         c = self._config
         consumer = AIOKafkaConsumer(
             bootstrap_servers=c.bootstrap_servers,
@@ -225,7 +229,7 @@ class Processor:
         producer = AIOKafkaProducer(
             bootstrap_servers=c.bootstrap_servers,
             acks="all",
-            enable_idempotence=False,
+            enable_idempotence=idempotent,
             linger_ms=5,
             max_batch_size=PRODUCER_BATCH_BYTES,
             max_request_size=self._record_bytes,
@@ -379,9 +383,9 @@ class Processor:
             labels = (tp.topic, str(tp.partition))
             highwater = consumer.highwater(tp)
             position = self._tracker.position(tp)
-            if highwater is not None and position is not None:
-                self._metrics.lag.labels(*labels).set(max(highwater - position, 0))
             oldest = self._tracker.oldest_unfinished(tp)
+            if highwater is not None and position is not None:  # the end minus what is committed
+                self._metrics.lag.labels(*labels).set(max(highwater - (oldest[0] if oldest else position), 0))
             self._metrics.oldest_unfinished.labels(*labels).set(oldest[1] if oldest else 0.0)
             if oldest is not None and oldest[1] >= STUCK_LOG_S and self._kind(tp) != "retry":
                 self._log_stuck(tp, *oldest)
@@ -483,8 +487,8 @@ async def _at_stop(stop: asyncio.Event, handler: RecordHandler, deadline: _Deadl
     handler.stop_calls()
 
 
-async def _unless_stopped(start: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
-    """Start-up, given up when `stop` is set first (a broker that never answers): False then."""
+async def _unless_stopped(start: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
+    """A start-up step's result, or None when `stop` is set first (a broker that never answers)."""
     starting = asyncio.ensure_future(start)
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
@@ -492,9 +496,8 @@ async def _unless_stopped(start: Coroutine[Any, Any, None], stop: asyncio.Event)
     if not starting.done():
         starting.cancel()
         await asyncio.gather(starting, return_exceptions=True)
-        return False
-    starting.result()
-    return True
+        return None
+    return starting.result()
 
 
 def _kind_of(topic: str, topics: Topics) -> Kind:

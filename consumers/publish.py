@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -20,6 +21,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import CollectorRegistry
 
 from consumers import headers as h
+from consumers.commit import acknowledgement
 from consumers.config import Topics
 from consumers.dead_letter_fit import fitted
 from consumers.metrics import ProcessorMetrics
@@ -29,6 +31,7 @@ from gateway.metric_family import CountChild
 from schemas.envelope import AnalysisResult, envelope_json
 from schemas.identity import IdentityMerged
 from schemas.request import AnalysisRequest
+from schemas.retry import RETRY_GROUP, RetryGroup
 
 Delivery = asyncio.Future[Any]
 _KEYED = DefaultPartitioner()
@@ -57,6 +60,9 @@ class Origin:
         """Not `dataclasses.replace`, which inspects the fields on every call: this runs once per event."""
         return Origin(self.topic, self.partition, self.offset, self.key, self.value, event_id, self.headers)
 
+    def with_value(self, value: bytes) -> Origin:
+        return Origin(self.topic, self.partition, self.offset, self.key, value, self.event_id, self.headers)
+
 
 @dataclass(frozen=True, slots=True)
 class Failure:
@@ -84,6 +90,8 @@ class Publisher:
         self._topics = topics
         self._metrics = metrics or ProcessorMetrics(CollectorRegistry())
         self._outbox = Outbox(producer, self._metrics.events_out.labels("results").inc)
+        self._copies = Outbox(producer, self._metrics.events_out.labels("results_by_type").inc)
+        """The per-type copies of results (`Topics.results_per_type`), counted apart from the results."""
         self._counts: dict[str, int] = {}
         """Partitions per topic as last seen in the producer's metadata."""
         self._max_record_bytes = max_record_bytes
@@ -92,10 +100,11 @@ class Publisher:
         """What a dead letter may take: the producer's limit, or the dead-letter topic's if lower."""
 
     async def start(self) -> None:
-        """Learn the partitions of every topic written (results, retries, dead letters; waits for the
-        producer's metadata) before the first record: a send then never waits for metadata, which
-        a producer whose broker is gone would wait for without end."""
-        for topic in (self._topics.results, self._topics.retry, self._topics.dlq):
+        """Learn the partitions of every topic written (results and their per-type copies, retries,
+        dead letters; waits for the producer's metadata) before the first record: a send then never
+        waits for metadata, which a producer whose broker is gone would wait for without end."""
+        written = (self._topics.results, self._topics.retry, self._topics.dlq, *self._topics.results_by_type)
+        for topic in written:
             self._counts[topic] = len(await self._producer.partitions_for(topic))
 
     def limit_dead_letters(self, topic_bytes: int) -> None:
@@ -105,12 +114,22 @@ class Publisher:
 
     def result(self, envelope: AnalysisResult[Any]) -> Delivery:
         """Keyed by subject, so one subject's results stay in order on one partition; batched per
-        partition (`consumers/outbox.py`): the delivery is the batch's."""
+        partition (`consumers/outbox.py`): the delivery is the batch's.
+
+        With `results_per_type`, the same record (key, value, no headers) goes to the type's topic
+        too, and the delivery is both records': it resolves when the broker acknowledged both, fails
+        if either failed, so the input stays unfinished and is read again (at least once, both)."""
         value = envelope_json(envelope)
         key = (envelope.subject or envelope.request_id).encode()
-        topic = self._topics.results
+        delivery = self._keyed(self._outbox, self._topics.results, key, value)
+        if not self._topics.results_per_type:
+            return delivery
+        topic = self._topics.results_of(envelope.analysis_type.value)
+        return acknowledgement((delivery, self._keyed(self._copies, topic, key, value)))
+
+    def _keyed(self, outbox: Outbox, topic: str, key: bytes, value: bytes) -> Delivery:
         partition = _keyed_partition(key, self._partition_count(topic))
-        return self._outbox.put(TopicPartition(topic, partition), key, value)
+        return outbox.put(TopicPartition(topic, partition), key, value)
 
     async def identity_merged(self, record: IdentityMerged) -> Delivery:
         """On the results topic, keyed by the canonical subject (the partition of its results)."""
@@ -125,7 +144,7 @@ class Publisher:
 
     async def flush(self) -> None:
         """Every result published so far handed to the producer (call before stopping it)."""
-        await self._outbox.flush()
+        await asyncio.gather(self._outbox.flush(), self._copies.flush())
 
     async def close(self, timeout_s: float) -> bool:
         """`flush` within `timeout_s` (before stopping the producer); what is not handed over by
@@ -134,7 +153,7 @@ class Publisher:
             async with asyncio.timeout(timeout_s):
                 await self.flush()
         except TimeoutError:
-            await self._outbox.abandon()
+            await asyncio.gather(self._outbox.abandon(), self._copies.abandon())
             return False
         return True
 
@@ -148,8 +167,10 @@ class Publisher:
         return self._counts[topic]
 
     async def retry(
-        self, request: AnalysisRequest, origin: Origin, failure: Failure, due_s: float
+        self, requests: Sequence[AnalysisRequest], origin: Origin, failure: Failure, due_s: float
     ) -> Delivery:
+        """One record for `requests`: one request's value is the `AnalysisRequest`; several (a fused
+        call that failed as a whole) are one `RetryGroup`, header `x-record-type: retry_group`."""
         due_ms = int((time.time() + due_s) * 1000)
         meta = self._origin_headers(origin) | {
             h.ATTEMPT: failure.attempts,
@@ -158,7 +179,11 @@ class Publisher:
             h.DLQ_REASON: h.one_line(failure.reason),
             h.FIRST_FAILURE_AT: failure.first_failure_at,
         }
-        value = request.model_dump_json().encode()
+        if len(requests) == 1:
+            value = requests[0].model_dump_json().encode()
+        else:
+            value = RetryGroup(requests=tuple(requests)).model_dump_json().encode()
+            meta[h.RECORD_TYPE] = RETRY_GROUP
         delivery: Delivery = await self._producer.send(
             self._topics.retry, value, key=origin.key, headers=h.encode(meta)
         )

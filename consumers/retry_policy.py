@@ -14,6 +14,12 @@ class RetryPolicy:
         """`attempt` failed attempts so far (1 = the first run failed)."""
         return attempt >= self.max_attempts
 
+    def fuses(self, attempt: int) -> bool:
+        """Whether analyses of the same material are fused into one call after `attempt` failed
+        attempts: yes, unless this is a retry and its last attempt, which runs each analysis alone, so
+        a failure of the fused call itself cannot take all of its analyses down."""
+        return attempt == 0 or not self.exhausted(attempt + 1)
+
     def delay_s(self, attempt: int, retry_after: float | None = None) -> float:
         """Delay before attempt `attempt + 1`: base, 2*base, 4*base, ... and never below Retry-After."""
         backoff: float = self.base_s * 2.0 ** max(attempt - 1, 0)

@@ -6,16 +6,16 @@ Bots, merge commits and commits with no file worth analysing (`consumers/file_sk
 signatures, lock files, vendored, generated or binary files) give nothing; a skip says why with
 one `Skip` label (`consumers/skips.py`). Secrets are redacted by the gateway, in everything it sends
 to a provider (`gateway/redaction/`). Request ids
-are derived from the event id, the analysis and the part (`all`, or a file path when a large commit
-is split), so a replayed event yields the same requests. Every part of a commit carries the whole
-commit's facts and which part it is (`consumers/commit_facts.py`).
+are derived from the event id, the analysis and the part (`all`, or the path of its first file when a
+large commit is split into parts, `consumers/parts.py`), so a replayed event yields the same
+requests. Every part of a commit carries the whole commit's facts and which part it is
+(`consumers/commit_facts.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -25,13 +25,11 @@ from typing import Any
 from consumers.commit_facts import commit_facts, file_language, part_facts
 from consumers.config import RoutingConfig
 from consumers.file_skips import FileSkip, file_skips
+from consumers.parts import CODE_CHANGE_ANALYSES, WHOLE, Budget, FileDiff, file_diff, split, trimming_facts
 from consumers.skips import Skip
 from schemas.events import ActivityEvent, CodeChangeEvent, FileChange
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType, Priority
-
-WHOLE = "all"
-"""The request part of an unsplit event (a split commit uses each file path instead)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +139,6 @@ ACTIVITY_ROUTES: Mapping[str, Route] = MappingProxyType({
 # fmt: on
 """Activity event type -> the one analysis it asks for; every other event type asks for none."""
 
-CODE_CHANGE_ANALYSES: tuple[AnalysisType, ...] = (
-    AnalysisType.SKILL_EXTRACTION,
-    AnalysisType.CODE_QUALITY,
-    AnalysisType.CODE_COMPLEXITY,
-)
-"""Every analyzable commit (or, when split, every analyzable file) asks for these."""
 
 DEVELOPER_ANALYSES: frozenset[AnalysisType] = frozenset({SOFT_SKILLS, *CODE_CHANGE_ANALYSES})
 """Analyses about a developer (subject: login, else email); the others are about the repository."""
@@ -201,15 +193,6 @@ def _event_context(event: ActivityEvent) -> dict[str, Any]:
 # --- code changes ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FileDiff:
-    """One file's analyzable diff text (`diff --git` header + patch, maybe truncated)."""
-
-    change: FileChange
-    text: str
-    truncated: bool
-
-
 def route_code_change(event: CodeChangeEvent, config: RoutingConfig, priority: Priority = "live") -> Routed:
     if event.is_merge:
         return Routed((), Skip.MERGE_COMMIT)
@@ -222,9 +205,9 @@ def route_code_change(event: CodeChangeEvent, config: RoutingConfig, priority: P
     if not kept:
         detail = f"no file to analyse: {_described(skipped)}" if event.files else "no files"
         return Routed((), Skip.NOTHING_ANALYSABLE, detail=detail, files_skipped=skipped)
-    diffs = [file_diff(f, config.max_file_chars) for f in kept]
     commit = commit_facts(event, skips)
-    groups = split(diffs, config.max_diff_chars)
+    budget = Budget.of(config, commit)
+    groups = split([file_diff(f, budget) for f in kept], budget)
     requests = [
         request
         for index, (group, part) in enumerate(groups, 1)
@@ -235,25 +218,15 @@ def route_code_change(event: CodeChangeEvent, config: RoutingConfig, priority: P
 
 def files_skipped(skips: Iterable[FileSkip | None]) -> tuple[tuple[FileSkip, int], ...]:
     """How many files were left out for each reason, by reason."""
-    return tuple(sorted(Counter(skip for skip in skips if skip is not None).items()))
+    counts: dict[FileSkip, int] = {}
+    for skip in skips:
+        if skip is not None:
+            counts[skip] = counts.get(skip, 0) + 1
+    return tuple(sorted(counts.items()))
 
 
 def _described(skipped: tuple[tuple[FileSkip, int], ...]) -> str:
     return ", ".join(f"{count} {reason.value}" for reason, count in skipped)
-
-
-def file_diff(change: FileChange, max_chars: int) -> FileDiff:
-    patch = change.patch or ""
-    truncated = len(patch) > max_chars
-    header = f"diff --git a/{change.previous_path or change.path} b/{change.path}\n"
-    return FileDiff(change, header + patch[:max_chars], truncated)
-
-
-def split(diffs: list[FileDiff], max_chars: int) -> list[tuple[list[FileDiff], str]]:
-    """The whole commit as one part, or, past `max_chars`, one part per file (named by its path)."""
-    if len(_join(diffs)) <= max_chars:
-        return [(diffs, WHOLE)]
-    return [([d], d.change.path) for d in diffs]
 
 
 def _code_requests(
@@ -282,11 +255,10 @@ def _commit_context(event: CodeChangeEvent, subject: str) -> dict[str, Any]:
 
 def _files_context(diffs: list[FileDiff]) -> dict[str, Any]:
     paths = [d.change.path for d in diffs]
-    truncated = [d.change.path for d in diffs if d.truncated]
     files = [_file_facts(d.change) for d in diffs]
     languages = sorted({lang for lang in (file_language(d.change) for d in diffs) if lang})
     single = {"path": paths[0]} if len(paths) == 1 else {}
-    return {**single, "paths": paths, "files": files, "languages": languages, **_truncation(truncated)}
+    return {**single, "paths": paths, "files": files, "languages": languages, **trimming_facts(diffs)}
 
 
 def _file_facts(change: FileChange) -> dict[str, Any]:
@@ -297,10 +269,6 @@ def _file_facts(change: FileChange) -> dict[str, Any]:
 def _whole(commit: dict[str, Any], index: int, count: int) -> dict[str, Any]:
     """The commit every part belongs to, and which part this is (`consumers/commit_facts.py`)."""
     return {"commit": commit, "part": part_facts(index, count)}
-
-
-def _truncation(paths: list[str]) -> dict[str, Any]:
-    return {"truncated": True, "truncated_paths": paths} if paths else {"truncated": False}
 
 
 def _join(diffs: list[FileDiff]) -> str:
@@ -349,3 +317,31 @@ def _request(
         priority=priority,
         subject=subject,
     )
+
+
+# --- fused calls -----------------------------------------------------------------------------
+
+
+def fused_groups(requests: Iterable[AnalysisRequest], fuse: bool) -> list[list[AnalysisRequest]]:
+    """The requests in gateway calls: with `fuse` (`RoutingConfig.fuse_code_analyses`), the code
+    analyses of the same material (content, context and priority) together, for one fused call
+    (`Gateway.analyze_many`); every other request alone. In the order of each group's first request."""
+    groups: list[list[AnalysisRequest]] = []
+    shared: dict[tuple[str, Priority], list[list[AnalysisRequest]]] = {}
+    for request in requests:
+        if not fuse or request.analysis_type not in CODE_CHANGE_ANALYSES:
+            groups.append([request])
+            continue
+        candidates = shared.setdefault((request.content, request.priority), [])
+        group = next((g for g in candidates if _joins(g, request)), None)
+        if group is None:
+            candidates.append(group := [])
+            groups.append(group)
+        group.append(request)
+    return groups
+
+
+def _joins(group: list[AnalysisRequest], request: AnalysisRequest) -> bool:
+    """Same context as the group, and an analysis the group does not have yet."""
+    first = group[0]
+    return first.context == request.context and all(r.analysis_type != request.analysis_type for r in group)

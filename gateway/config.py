@@ -99,10 +99,13 @@ class BatchConfig:
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens."""
+    """USD per million tokens. Without prompt-cache prices of its own, a price gets Anthropic's
+    multiples of its input price (`gateway.pricing`)."""
 
     input_per_mtok: float
     output_per_mtok: float
+    cache_write_per_mtok: float | None = None
+    cache_read_per_mtok: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,11 @@ class GatewayMetrics:
             ("provider", "analysis_type", "outcome"),
         )
         self.tokens = counter("aexy_llm_tokens", "Tokens consumed", ("provider", "direction"))
+        self.prompt_cache_tokens = counter(
+            "aexy_llm_prompt_cache_tokens",
+            "Input tokens read from (read) or written to (write) the provider's prompt cache",
+            ("provider", "model", "operation"),
+        )
         self.cache = counter("aexy_llm_cache_lookups", "Cache lookups per tier", ("tier", "result"))
         self.cache_errors = counter("aexy_llm_cache_errors", "Cache backend errors", ("tier",))
         self.errors = counter("aexy_llm_errors", "Provider call errors by type", ("provider", "error_type"))
@@ -33,6 +38,11 @@ class GatewayMetrics:
             "aexy_llm_fallbacks", "Providers skipped or failed over", ("provider", "reason")
         )
         self.coalesced = counter("aexy_llm_coalesced", "Requests that joined an identical call in flight", ())
+        self.fused_calls_saved = counter(
+            "aexy_llm_fused_calls_saved",
+            "Provider calls saved by fusing analyses of the same material",
+            ("provider",),
+        )
         self.redactions = counter(
             "aexy_llm_redactions", "Secrets replaced in requests sent to a provider, per kind", ("kind",)
         )

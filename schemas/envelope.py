@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from cachetools import LRUCache
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.types import AnalysisType
@@ -64,25 +63,16 @@ class AnalysisResult(BaseModel, Generic[R]):
         return getattr(result, name)
 
 
-_RESULT_JSON_MEMO = 4096
-_result_json: LRUCache[int, tuple[BaseModel, bytes]] = LRUCache(_RESULT_JSON_MEMO)
-"""Result JSON by the result object's id, for results seen again (a cached answer is decoded once and
-shared by every envelope built from it). Each entry holds its object, so no other object can have
-that id while the entry lives."""
-
-
 def result_json(result: BaseModel) -> bytes:
-    """`result.model_dump_json()`, computed once per result object (results are frozen)."""
-    found = _result_json.get(id(result))
-    if found is None:
-        found = _result_json[id(result)] = (result, result.model_dump_json().encode())
-    return found[1]
+    """`result.model_dump_json()`, made anew for every envelope: a result's lists are mutable even on a
+    frozen model, so neither its identity nor an earlier serialization stands for its value."""
+    return result.model_dump_json().encode()
 
 
 def envelope_json(envelope: AnalysisResult[BaseModel]) -> bytes:
     """The same bytes as `envelope.model_dump_json()` (a test holds them equal), without pydantic's
     serializer (figures: bench/README.md): orjson writes the envelope's own fields (in declaration
-    order, as its `__dict__` holds them) and splices in the result's JSON, made once."""
+    order, as its `__dict__` holds them) and splices in the result's JSON."""
     source = envelope.source
     return orjson.dumps(
         {

@@ -100,11 +100,17 @@ _VERSION = re.compile(r"[\d.]+$")
 
 def language_of(path: str, first_line: str = "") -> str | None:
     """The language of the file at `path` (its first line, when given, for a `#!` script)."""
-    by_name = language_of_name(posixpath.basename(path.strip()))
+    by_name = language_of_path(path)
     if by_name is not None or not first_line.startswith("#!"):
         return by_name
     match = _SHEBANG.match(first_line)
     return _interpreter_language(match["name"]) if match else None
+
+
+@lru_cache(maxsize=8192)  # keyed by the path: the same paths recur in commit after commit
+def language_of_path(path: str) -> str | None:
+    """The language the file name at the end of `path` tells (`language_of` without a first line)."""
+    return language_of_name(posixpath.basename(path.strip()))
 
 
 @lru_cache(maxsize=8192)  # keyed by the file name: the same names recur in every commit

@@ -11,6 +11,7 @@ LICENSE files.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|testdata|specs?|__tests__|t)/"
@@ -29,9 +30,11 @@ DOC_PATH = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)  # the same paths recur in commit after commit
 def is_test_path(path: str) -> bool:
     return TEST_PATH.search(path) is not None or CAMEL_CASE_TEST.search(path) is not None
 
 
+@lru_cache(maxsize=8192)
 def is_doc_path(path: str) -> bool:
     return DOC_PATH.search(path) is not None

@@ -4,6 +4,7 @@ backfill lane's caps."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -29,8 +30,8 @@ class Cooling:
     async def analyze(self, request: AnalysisRequest, *, source: SourceRef | None = None) -> Any:
         raise AssertionError("no call expected")
 
-    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> None:
-        return None
+    def cached_many(self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None) -> list[None]:
+        return [None] * len(requests)
 
     def cooling_down_for(self, priority: str = "live") -> float:
         return self._left[priority]

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from gateway.cache.keys import cache_key, canonical_json, keyed, material
+from gateway.cache.keys import cache_key, canonical_json, keyed, material, shared_material
+from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -154,3 +155,54 @@ def test_a_context_changed_in_place_is_keyed_by_its_new_value() -> None:
     assert after == key(context={"repo": "aexy/stream", "paths": ["a.py", "b.py"]})
     part = material(BASE["content"], context)
     assert keyed(AnalysisType.CODE_QUALITY, "v3", "claude", "claude-sonnet-4", part) == after
+
+
+def analyses(
+    context: dict[str, Any], *contexts: dict[str, Any], content: str = "diff"
+) -> list[AnalysisRequest]:
+    """Requests of the same content, the first with `context`, the others with `contexts`."""
+    kinds = list(AnalysisType)
+    return [
+        AnalysisRequest.model_construct(analysis_type=kind, content=content, context=ctx)
+        for kind, ctx in zip(kinds, [context, *contexts], strict=False)
+    ]
+
+
+def test_siblings_holding_the_same_values_share_one_material() -> None:
+    """A commit part's analyses: contexts of their own, holding the very same objects."""
+    first = {"commit": {"sha": "abc", "files": [{"path": "a.c"}]}, "part": {"index": 1}}
+    requests = analyses(first, dict(first), dict(first))
+    assert shared_material(requests) == material("diff", first)
+
+
+def test_equal_but_distinct_contexts_share_their_material() -> None:
+    requests = analyses({"a": [1, 2], "b": "x"}, {"b": "x", "a": [1, 2]})
+    assert shared_material(requests) == material("diff", {"a": [1, 2]} | {"b": "x"})
+
+
+@pytest.mark.parametrize(
+    ("other", "content"),
+    [
+        ({"lines": True}, "diff"),  # equal to {"lines": 1} by Python's ==, not by its serialization
+        ({"lines": 2}, "diff"),
+        ({"lines": 1, "more": 0}, "diff"),
+        ({"lines": 1}, "other diff"),
+    ],
+)
+def test_requests_of_different_material_share_none(other: dict[str, Any], content: str) -> None:
+    first = analyses({"lines": 1})[0]
+    second = AnalysisRequest.model_construct(
+        analysis_type=AnalysisType.CODE_QUALITY, content=content, context=other
+    )
+    assert shared_material([first, second]) is None
+
+
+def test_a_shared_value_changed_in_place_is_read_anew_every_time() -> None:
+    """Nothing is remembered between calls: the same objects, changed, give the new material."""
+    files = [{"path": "a.c"}]
+    first = {"files": files}
+    requests = analyses(first, dict(first))
+    before = shared_material(requests)
+    files.append({"path": "b.c"})
+    after = shared_material(requests)
+    assert before != after == material("diff", {"files": [{"path": "a.c"}, {"path": "b.c"}]})

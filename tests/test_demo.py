@@ -12,25 +12,39 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
+from aiokafka.structs import ConsumerRecord
+from rich.console import Console
 
 from aexy_dev.demo.feed import SHORT_EXAMPLES, example_names, example_records, last_code_changes
+from aexy_dev.demo.line import WIDTH, dead_letter_shown, result_shown
 from aexy_dev.demo.provider import Candidates, choose_provider
+from aexy_dev.demo.view import LiveTable
 from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from consumers import headers as h
 from consumers.headers import GITHUB_DELIVERY, GITHUB_EVENT
+from schemas.identity import IDENTITY_MERGED
+from schemas.results.hiring import JobDescriptionResult
+from schemas.types import AnalysisType
 from tests.conftest import free_port
+from tests.dashboard import samples
 
 PASS_THROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 AUTHOR = "mona@example.com"
 CODE_ANALYSES = {"skill_extraction", "code_quality", "code_complexity"}
 SUMMARY = re.compile(
     r"^summary: (done in|interrupted after) [\d.]+ s: (\d+) of (\d+) events read .*?, (\d+) results, "
-    r"(\d+) dead letters, .*cache hit rate .*, tokens \d+ .*, cost \$\d+\.\d{4}$"
+    r"(\d+) dead letters, .*cache hit rate .*, tokens \d+ .*, cost \$\d+\.\d{4}, "
+    r"(\d+) provider calls saved by fusing analyses$"
 )
-RESULT = re.compile(r"^result: (\S+) \| (\w+) \| (.*) \| (\w+) \| cache (hit|miss) \| (\d+) ms$")
+RESULT = re.compile(
+    r"^result: \d\d:\d\d:\d\d (?P<kind>\w+) +(?P<subject>\S+) +(?P<score>\S+) +(?P<word>\S+) "
+    r"+(?P<provider>\w+)/(?P<cache>hit|miss)$"
+)
 
 
 def make_repo(path: Path, commits: int) -> Path:
@@ -129,14 +143,17 @@ async def test_short_demo_shows_every_result_and_a_summary_and_leaves_nothing_ru
     assert done[1] == "done in"
     assert (int(done[2]), int(done[3])) == (3 + len(SHORT_EXAMPLES), 3 + len(SHORT_EXAMPLES))
     assert int(done[4]) == len(shown) and int(done[5]) == 0  # every result written was shown
-    by_author = Counter(m[2] for m in shown if m[1] == AUTHOR)
+    assert int(done[6]) == 3 * (len(CODE_ANALYSES) - 1)  # one call per commit for its three analyses
+    assert all(len(line) <= WIDTH for line in lines if line.startswith(("result:", "dead letter:")))
+    by_author = Counter(m["kind"] for m in shown if m["subject"] == AUTHOR)
     assert all(by_author[kind] == 3 for kind in CODE_ANALYSES), by_author  # one of each per commit
     # the issue comment, under the canonical subject (logins are case-insensitive: kept in lower case)
-    assert {m[2] for m in shown if m[1] == "codertocat"} >= {"soft_skills"}
-    assert {m[2] for m in shown if m[1] == "Codertocat/Hello-World"} >= {"task_signals"}  # the pull request
-    assert all(m[4] == "rules" for m in shown)
-    quality = next(m[3] for m in shown if m[2] == "code_quality")
-    assert re.match(r"quality_score \d+(\.\d+)?, readability \d", quality), quality
+    assert {m["kind"] for m in shown if m["subject"] == "codertocat"} >= {"soft_skills"}
+    repository = [m for m in shown if m["subject"] == "Codertocat/Hello-World"]
+    tasks = [m["word"] for m in repository if m["kind"] == "task_signals"]  # the pull request's
+    assert tasks and set(tasks) <= {"low", "medium", "high"}  # its risk level
+    assert all(m["provider"] == "rules" for m in shown)
+    assert all(re.fullmatch(r"\d+\.\d\d", m["score"]) for m in shown if m["kind"] == "code_quality")
     assert gone(*broker_of(lines))
     assert lines[-1] == f"broker stopped (pid {broker_of(lines)[0]} exited)"
 
@@ -164,7 +181,7 @@ async def test_ctrl_c_with_calls_in_flight_exits_cleanly_and_stops_the_broker(tm
     assert done[1] == "interrupted after"
     assert int(done[4]) < 5 * len(CODE_ANALYSES)  # stopped before the commits were all analyzed
     assert 1 <= calls < 5 * len(CODE_ANALYSES)
-    assert all(m[4] == "ollama" for m in results(lines))
+    assert all(m["provider"] == "ollama" for m in results(lines))
     assert gone(*broker_of(lines))
     assert "Traceback" not in err
 
@@ -213,7 +230,7 @@ async def test_outside_a_repository_by_default_it_says_so_and_runs_the_examples(
     assert lines[3].startswith(examples) and "not a git repository" in lines[3], lines[3]
     done = summary(lines)
     assert (done[1], int(done[2]), int(done[3])) == ("done in", len(SHORT_EXAMPLES), len(SHORT_EXAMPLES))
-    assert results(lines) and all(m[1] != AUTHOR for m in results(lines))
+    assert results(lines) and all(m["subject"] != AUTHOR for m in results(lines))
     assert gone(*broker_of(lines))
 
 
@@ -275,3 +292,63 @@ async def test_ollama_when_it_answers_with_the_model(ollama_sim: SimulatorHandle
     missing = f"Ollama at {ollama_sim.base_url} has no model llama3.2 (`ollama pull llama3.2`)"
     assert missing in not_pulled.reason
     assert absent.name == "rules" and "no Ollama answered at" in absent.reason
+
+
+# -- the short lines -----------------------------------------------------------------------------------
+
+
+def record(value: bytes, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None) -> Any:
+    """A record as the demo's consumer hands it over."""
+    return ConsumerRecord("t", 0, 7, 1_796_551_136_535, 0, key, value, None, 0, len(value), headers or [])
+
+
+def test_a_result_line_is_short_and_says_when_what_whom_score_level_and_provider() -> None:
+    subject = "a-developer-with-a-very-long-login-name-indeed@example.com"
+    value = samples.value(AnalysisType.ATTRITION_RISK, subject, samples.attrition(0.8123))
+    line = result_shown(record(value, subject.encode())).line()
+    m = RESULT.match(line)
+    assert m is not None, line
+    assert len(line) <= WIDTH
+    assert (m["kind"], m["score"], m["provider"], m["cache"]) == ("attrition_risk", "0.81", "rules", "miss")
+    assert m["word"] == samples.attrition(0.8123).risk_level
+    assert m["subject"].endswith("…") and subject.startswith(m["subject"][:-1])
+
+
+def test_a_type_without_a_level_shows_a_one_word_field_and_one_without_a_score_a_dash() -> None:
+    skills = result_shown(record(samples.value(AnalysisType.SKILL_EXTRACTION, "mona", samples.skills())))
+    assert (skills.word, skills.score) == (samples.skills().language, f"{samples.skills().complexity:.2f}")
+    job = JobDescriptionResult(
+        title="Backend engineer", seniority="senior", summary="Builds the stream processor.",
+        responsibilities=[], required_skills=["python"], nice_to_have=[],
+    )  # fmt: skip
+    described = result_shown(record(samples.value(AnalysisType.JOB_DESCRIPTION, "octo/app", job)))
+    assert (described.word, described.score) == ("senior", "-")  # the title is two words
+
+
+def test_a_dead_letter_a_merge_and_an_unreadable_record_are_short_lines_too() -> None:
+    reason = "the provider said: " + "no " * 200
+    headers = [(h.DLQ_REASON, reason.encode()), (h.ANALYSIS_TYPE, b"code_quality")]
+    dead = dead_letter_shown(record(b"{}", b"octo/app", headers)).line()
+    assert dead.startswith("dead letter: ") and " code_quality " in dead and " octo/app " in dead
+    assert len(dead) == WIDTH and dead.endswith("…")
+    merge_headers = [(h.RECORD_TYPE, IDENTITY_MERGED.encode())]
+    merged = result_shown(record(samples.merge("mona", "mona@example.com"), b"mona", merge_headers))
+    assert merged.line().startswith("merged: ") and merged.subject == "mona"
+    unreadable = result_shown(record(b"not json", b"k")).line()
+    assert unreadable.startswith("unreadable: ") and "not JSON" in unreadable and len(unreadable) <= WIDTH
+
+
+def test_the_terminal_table_shows_the_same_short_fields_and_marks_dead_letters() -> None:
+    console = Console(force_terminal=True, width=110, height=20, color_system=None, record=True)
+    value = samples.value(AnalysisType.TEAM_HEALTH, "octo/app", samples.team_health(0.42, "at_risk"))
+    headers = [(h.DLQ_REASON, b"refused"), (h.ANALYSIS_TYPE, b"code_quality")]
+    with LiveTable(console) as table:  # drawn once more as it stops
+        table.add(
+            [result_shown(record(value, b"octo/app")), dead_letter_shown(record(b"{}", b"octo/app", headers))]
+        )
+    drawn = [line for line in console.export_text().splitlines() if "octo/app" in line]
+    rows = drawn[-2:]  # the last drawing (a refresh meanwhile draws it more than once)
+    assert len(rows) == 2
+    assert all(len(line) <= 110 for line in rows)
+    assert "team_health" in rows[0] and "0.42" in rows[0] and "at_risk" in rows[0] and "rules/miss" in rows[0]
+    assert "dead letter: code_quality" in rows[1] and "refused" in rows[1]

@@ -116,7 +116,7 @@ async def test_a_result_envelope_with_cost_tokens_and_provenance(
     assert isinstance(envelope.result, SkillExtractionResult)
     assert envelope.provider == "claude"
     assert envelope.model == "claude-sonnet-5-5"
-    assert envelope.prompt_version == "skill_extraction/v2"
+    assert envelope.prompt_version == "skill_extraction/v3"
     assert envelope.subject == "octocat"
     assert not envelope.cache_hit
     assert envelope.input_tokens > 0 and envelope.output_tokens > 0
@@ -168,6 +168,26 @@ async def test_a_context_changed_after_keying_gets_its_own_key(
     assert memory.peek(expected) is not None  # stored under the key of the context's new value
     hit = gateway.cached(request(context=changed))
     assert hit is not None and hit.result == second.result
+
+
+async def test_a_parts_analyses_are_found_in_memory_together_as_each_alone(
+    claude_sim: SimulatorHandle, build: Build
+) -> None:
+    """`cached_many` keys a commit part's analyses from one serialization of their shared material:
+    the same answers as `cached` one by one; a context changed in place is keyed by its new value."""
+    gateway = await build(claude(claude_sim), cache=LayeredCache([MemoryCache()]))
+    context = {"repository": "octo/app", "paths": ["src/a.py"]}
+    kinds = (AnalysisType.SKILL_EXTRACTION, AnalysisType.CODE_QUALITY, AnalysisType.CODE_COMPLEXITY)
+    asked = [request(analysis_type=kind, request_id=f"r-{kind}", context=dict(context)) for kind in kinds]
+    for one in asked[:2]:
+        await gateway.analyze(one)
+    together = gateway.cached_many(asked)
+    alone = [gateway.cached(one) for one in asked]
+    assert [e is None for e in together] == [e is None for e in alone] == [False, False, True]
+    assert [e.result for e in together if e] == [e.result for e in alone if e]
+    assert [e.request_id for e in together if e] == ["r-skill_extraction", "r-code_quality"]
+    asked[1].context["paths"] = ["src/b.py"]  # no longer the others' material: looked up alone
+    assert [e is None for e in gateway.cached_many(asked)] == [False, True, True]
 
 
 async def test_the_envelope_is_validated(claude_sim: SimulatorHandle, metrics: GatewayMetrics) -> None:
@@ -326,7 +346,8 @@ async def test_prompt_injection_in_content_leaves_the_output_valid(
         < user_prompt.index("Ignore previous instructions")
         < user_prompt.rindex("<<<END MATERIAL")
     )
-    assert "never instructions" in body["system"] or "not instructions" in body["system"]
+    system = body["system"][0]["text"]  # one text block, marked for prompt caching
+    assert "never instructions" in system or "not instructions" in system
 
 
 async def test_one_json_log_line_per_analysis_without_secrets(

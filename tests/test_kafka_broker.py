@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aexy_dev.broker.kafka import ApacheKafka, KafkaUnavailableError, classpath, java
+from aexy_dev.broker.kafka import ApacheKafka, KafkaUnavailableError, _cluster_id, classpath, java
 from consumers.topics import ensure_topics
 from tests.conftest import free_port
 from tests.plugins.kafka import KafkaBroker, consume_all, produce, topic_environment, unique_topics
@@ -112,3 +112,10 @@ async def test_run_without_its_topics_says_which_are_missing_in_one_line(kafka: 
     assert code == 1
     assert err.splitlines()[-1].startswith(f"aexy-stream: topics missing on {kafka.bootstrap_servers}: ")
     assert topics.code_changes in err and "aexy-stream topics create" in err
+
+
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    """The storage tool reads `-t -abc…` as an option: one id in 64 would fail a broker's start."""
+    ids = [_cluster_id() for _ in range(2000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert {len(i) for i in ids} == {22} and len(set(ids)) == len(ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -20,7 +21,7 @@ class NoGateway:
     async def analyze(self, request: AnalysisRequest, *, source: SourceRef | None = None) -> Any:
         raise AssertionError("revoked() called the gateway")
 
-    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> None:
+    def cached_many(self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None) -> list[None]:
         raise AssertionError("revoked() called the gateway")
 
     def cooling_down_for(self, priority: str = "live") -> float:

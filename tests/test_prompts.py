@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from gateway.prompts import PROMPTS, PromptTemplate, RenderedPrompt, base, prompt_for, repair_message
+from gateway.prompts.code import COMMIT_PARTS
+from gateway.prompts.fused import fused_prompt
 from schemas.request import AnalysisRequest
 from schemas.results import RESULT_MODELS
 from schemas.types import AnalysisType
@@ -225,3 +227,29 @@ def test_repair_message_fences_and_truncates_long_errors() -> None:
     assert errors not in message
     assert "500 more characters omitted" in message
     assert message.count("<<<END VALIDATION ERRORS id=") == 1
+
+
+CODE_ANALYSES = (AnalysisType.CODE_QUALITY, AnalysisType.CODE_COMPLEXITY, AnalysisType.SKILL_EXTRACTION)
+
+
+@pytest.mark.parametrize("kind", CODE_ANALYSES)
+def test_code_prompts_name_the_trimming_facts_of_the_context(kind: AnalysisType) -> None:
+    """The keys `consumers.parts.trimming_facts` puts in a part's context, so that code left out
+    of a trimmed patch is not judged missing."""
+    task = prompt_for(kind).task
+    for key in ("diff_context_lines", "truncated_paths", "omitted"):
+        assert f"`{key}`" in task
+    assert prompt_for(kind).version == f"{kind.value}/v3"
+
+
+def test_a_paragraph_every_fused_analysis_shares_is_said_once() -> None:
+    """The commit's facts and the trimming are explained once in a fused code prompt, not per section;
+    each section keeps the rest of its own instructions."""
+    kinds = (AnalysisType.SKILL_EXTRACTION, AnalysisType.CODE_QUALITY, AnalysisType.CODE_COMPLEXITY)
+    system = fused_prompt(kinds).system
+    assert system.count(COMMIT_PARTS) == 1
+    assert system.index(COMMIT_PARTS) < system.index('=== Analysis "')
+    assert "A missing test is a finding about the commit" in system
+    assert "Measure only the code in the material." in system
+    alone = fused_prompt((AnalysisType.CODE_QUALITY, AnalysisType.SOFT_SKILLS)).system
+    assert alone.count(COMMIT_PARTS) == 1 and "For every analysis below" not in alone  # not shared by all

@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from consumers.config import RoutingConfig
-from consumers.routing import ACTIVITY_ROUTES, Routed, route_activity, route_code_change
+from consumers.file_skips import FileSkip
+from consumers.routing import ACTIVITY_ROUTES, Routed, files_skipped, route_activity, route_code_change
 from consumers.skips import Skip
 from schemas.events import ActivityEvent, CodeChangeEvent, parse_activity
 from schemas.request import AnalysisRequest
@@ -302,6 +303,7 @@ def test_a_commit_asks_for_three_analyses_of_its_diff() -> None:
         "paths": ["src/calc.py"],
         "files": [{"path": "src/calc.py", "status": "modified", "additions": 2, "deletions": 1}],
         "languages": ["python"],
+        "diff_context_lines": 1,
         "truncated": False,
         "commit": {
             "message": "Refactor add",
@@ -381,10 +383,10 @@ def test_a_commit_without_files_is_skipped() -> None:
     assert route_code_change(commit([]), CONFIG) == Routed((), Skip.NOTHING_ANALYSABLE, detail="no files")
 
 
-def test_a_large_diff_is_split_into_one_request_triple_per_file() -> None:
+def test_a_large_diff_is_split_into_one_request_triple_per_part() -> None:
     body = "\n".join(f"+line_{i} = {i}" for i in range(10))
     files = [py_file(f"src/m{i}.py", f"@@ -0,0 +1,10 @@\n{body}") for i in range(3)]
-    config = RoutingConfig(max_diff_chars=300)
+    config = RoutingConfig(max_input_tokens=500)  # room for the commit's facts and one file
     event = commit(files)
     whole = route_code_change(event, RoutingConfig())
     split = route_code_change(event, config)
@@ -401,16 +403,18 @@ def test_a_large_diff_is_split_into_one_request_triple_per_file() -> None:
     assert len({r.request_id for r in split.requests}) == 9
 
 
-def test_an_overlong_file_patch_is_truncated_and_noted() -> None:
-    patch = "@@ -0,0 +1,100 @@\n" + "\n".join(f"+value_{i} = {i}" for i in range(100))
-    config = RoutingConfig(max_file_chars=200)
+def test_an_overlong_file_patch_is_cut_and_noted() -> None:
+    patch = "@@ -0,0 +1,1000 @@\n" + "\n".join(f"+value_{i} = {i}" for i in range(1000))
+    config = RoutingConfig(max_input_tokens=1000)
     routed = route_code_change(commit([py_file(patch=patch), py_file("src/small.py")]), config)
     request = routed.requests[0]
-    header = "diff --git a/src/calc.py b/src/calc.py\n"
-    assert request.content.startswith(header + patch[:200] + "\n")
-    assert patch[:201] not in request.content
+    kept = request.content.split("\n")[2:]
+    assert request.content.startswith("diff --git a/src/calc.py b/src/calc.py\n@@ -0,0 +1,")
+    assert 50 < len(kept) < 1000 and kept == patch.split("\n")[1 : len(kept) + 1]
     assert request.context["truncated"] is True
     assert request.context["truncated_paths"] == ["src/calc.py"]
+    omitted = {"path": "src/calc.py", "hunks": 1, "changed_lines": 1000 - len(kept)}
+    assert request.context["omitted"] == [omitted]
 
 
 def test_code_change_request_ids_are_deterministic() -> None:
@@ -431,3 +435,12 @@ def test_ordinary_code_passes_unchanged() -> None:
     )
     routed = route_code_change(commit([py_file(patch=patch)]), CONFIG)
     assert routed.requests[0].content == f"diff --git a/src/calc.py b/src/calc.py\n{patch}"
+
+
+def test_files_skipped_counts_each_reason_once_in_the_order_of_reasons() -> None:
+    reasons = [*FileSkip, None]
+    for n in range(200):
+        skips = [reasons[(n * 7 + i * i) % len(reasons)] for i in range(n % 13)]
+        expected = tuple(sorted(Counter(s for s in skips if s is not None).items()))
+        assert files_skipped(skips) == expected
+    assert files_skipped([None, None]) == ()

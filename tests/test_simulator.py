@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anthropic
 import httpx
@@ -65,7 +65,7 @@ def sdk(sim: SimulatorHandle, max_retries: int = 0) -> anthropic.AsyncAnthropic:
 async def ask_claude(
     client: anthropic.AsyncAnthropic, analysis: AnalysisType, text: str = "def f(): pass", **extra: Any
 ) -> anthropic.types.Message:
-    return await client.messages.create(
+    message: anthropic.types.Message = await client.messages.create(
         model=CLAUDE,
         max_tokens=extra.pop("max_tokens", 2048),
         system=SYSTEM,
@@ -73,6 +73,7 @@ async def ask_claude(
         output_config={"format": {"type": "json_schema", "schema": schema_of(analysis)}},
         **extra,
     )
+    return message
 
 
 def ollama_body(analysis: AnalysisType, text: str = "some code", **extra: Any) -> dict[str, Any]:
@@ -135,7 +136,11 @@ async def test_anthropic_schema_transformed_by_the_sdk_is_still_recognised(claud
 
 async def test_anthropic_forced_tool_use_returns_a_tool_use_block(claude: SimulatorHandle) -> None:
     schema = schema_of(AnalysisType.BURNOUT_RISK)
-    tool = {"name": "record_result", "description": "Record the analysis", "input_schema": schema}
+    tool: anthropic.types.ToolParam = {
+        "name": "record_result",
+        "description": "Record the analysis",
+        "input_schema": schema,
+    }
     async with sdk(claude) as client:
         message = await client.messages.create(
             model=CLAUDE,
@@ -718,3 +723,187 @@ async def test_concurrent_requests_are_all_answered(openai: SimulatorHandle) -> 
         model: type[ResultModel] = RESULT_MODELS[analysis]
         model.model_validate_json(reply.json()["choices"][0]["message"]["content"])
     assert openai.stats()["total"] == 150
+
+
+# --- fused schemas, per-part faults and prompt caching ---------------------------------------------
+
+
+FUSED_TYPES = (AnalysisType.CODE_QUALITY, AnalysisType.SKILL_EXTRACTION, AnalysisType.ATTRITION_RISK)
+
+
+def fused_schema_of(*analyses: AnalysisType, by_ref: bool = False) -> dict[str, Any]:
+    """The fused contract: a property per analysis type, its result schema inline (or a `$ref`), all
+    `$defs` at the root."""
+    defs: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    for analysis in analyses:
+        schema = dict(schema_of(analysis))
+        for name, definition in schema.pop("$defs", {}).items():
+            assert defs.setdefault(name, definition) == definition
+        if by_ref:
+            defs[schema["title"]] = schema
+            schema = {"$ref": f"#/$defs/{schema['title']}"}
+        properties[analysis.value] = schema
+    fused = {
+        "type": "object",
+        "title": "FusedAnalysis",
+        "properties": properties,
+        "required": [analysis.value for analysis in analyses],
+        "additionalProperties": False,
+    }
+    return {**fused, "$defs": defs} if defs else fused
+
+
+def assert_every_part_valid(answer: dict[str, Any], analyses: tuple[AnalysisType, ...]) -> None:
+    assert list(answer) == [analysis.value for analysis in analyses]
+    for analysis in analyses:
+        RESULT_MODELS[analysis].model_validate(answer[analysis.value])
+
+
+@pytest.mark.parametrize("by_ref", [False, True])
+async def test_anthropic_answers_a_fused_schema_with_a_valid_result_per_part(
+    claude: SimulatorHandle, by_ref: bool
+) -> None:
+    schema = fused_schema_of(*FUSED_TYPES, by_ref=by_ref)
+    async with sdk(claude) as client:
+        message = await client.messages.create(
+            model=CLAUDE,
+            max_tokens=8000,
+            system=SYSTEM,
+            messages=[{"role": "user", "content": "diff"}],
+            output_config={"format": {"type": "json_schema", "schema": schema}},
+        )
+    assert message.content[0].type == "text"
+    assert_every_part_valid(json.loads(message.content[0].text), FUSED_TYPES)
+    assert claude.stats()["by_schema"] == {"FusedAnalysis": 1}
+
+
+async def test_ollama_and_openai_answer_a_fused_schema_with_a_valid_result_per_part(
+    ollama: SimulatorHandle, openai: SimulatorHandle
+) -> None:
+    schema = fused_schema_of(*FUSED_TYPES)
+    fmt = {"type": "json_schema", "json_schema": {"name": "fused_analysis", "schema": schema, "strict": True}}
+    async with httpx.AsyncClient() as client:
+        native = await client.post(
+            f"{ollama.base_url}/api/chat", json={**ollama_body(FUSED_TYPES[0]), "format": schema}
+        )
+        compatible = await client.post(
+            f"{openai.base_url}/v1/chat/completions",
+            json={**openai_body(FUSED_TYPES[0]), "response_format": fmt},
+        )
+    assert_every_part_valid(json.loads(native.json()["message"]["content"]), FUSED_TYPES)
+    assert_every_part_valid(json.loads(compatible.json()["choices"][0]["message"]["content"]), FUSED_TYPES)
+
+
+async def test_invalid_part_breaks_only_the_named_part_of_a_fused_answer(claude: SimulatorHandle) -> None:
+    claude.script({"kind": "invalid_part", "part": "skill_extraction"})
+    claude.add_rules({"kind": "invalid_part"})
+    schema = fused_schema_of(*FUSED_TYPES)
+    async with sdk(claude) as client:
+        named, first = [
+            await client.messages.create(
+                model=CLAUDE,
+                max_tokens=8000,
+                messages=[{"role": "user", "content": "diff"}],
+                output_config={"format": {"type": "json_schema", "schema": schema}},
+            )
+            for _ in range(2)
+        ]
+        single = await ask_claude(client, AnalysisType.TEAM_HEALTH)
+    for message, broken in ((named, AnalysisType.SKILL_EXTRACTION), (first, AnalysisType.CODE_QUALITY)):
+        assert message.content[0].type == "text"
+        answer = json.loads(message.content[0].text)
+        with pytest.raises(ValidationError):
+            RESULT_MODELS[broken].model_validate(answer[broken.value])
+        assert_every_part_valid(
+            {k: v for k, v in answer.items() if k != broken.value},
+            tuple(analysis for analysis in FUSED_TYPES if analysis != broken),
+        )
+    assert single.content[0].type == "text"
+    with pytest.raises(ValidationError):  # not fused: the whole answer is invalid, as invalid_output
+        RESULT_MODELS[AnalysisType.TEAM_HEALTH].model_validate_json(single.content[0].text)
+    assert claude.stats()["by_kind"] == {"invalid_part": 3}
+
+
+async def test_a_part_step_waits_for_a_fused_request_holding_that_part(claude: SimulatorHandle) -> None:
+    claude.script({"kind": "invalid_part", "part": "team_health"})
+    async with sdk(claude) as client:
+        plain = await ask_claude(client, AnalysisType.TEAM_HEALTH)
+    assert plain.content[0].type == "text"
+    RESULT_MODELS[AnalysisType.TEAM_HEALTH].model_validate_json(plain.content[0].text)
+    assert claude.engine.plan.pending() == [{"kind": "invalid_part", "part": "team_health"}]
+
+
+LONG_SYSTEM = "Rule: read the material closely and answer with facts only. " * 80  # 1,200 tokens
+
+
+async def ask_cached(
+    client: anthropic.AsyncAnthropic, text: str, ttl: Literal["5m", "1h"] = "5m"
+) -> anthropic.types.Message:
+    block: anthropic.types.TextBlockParam = {
+        "type": "text",
+        "text": LONG_SYSTEM,
+        "cache_control": {"type": "ephemeral", "ttl": ttl},
+    }
+    return await client.messages.create(
+        model=CLAUDE,
+        max_tokens=2048,
+        system=[block],
+        messages=[{"role": "user", "content": text}],
+        output_config={"format": {"type": "json_schema", "schema": schema_of(AnalysisType.CODE_QUALITY)}},
+    )
+
+
+async def test_anthropic_reports_cache_writes_then_reads_of_a_marked_prefix(claude: SimulatorHandle) -> None:
+    async with sdk(claude) as client:
+        first = await ask_cached(client, "one")
+        second = await ask_cached(client, "two, longer")
+        hour = await ask_cached(client, "three", ttl="1h")
+    prefix = tokens(LONG_SYSTEM)
+    assert (first.usage.cache_creation_input_tokens, first.usage.cache_read_input_tokens) == (prefix, 0)
+    assert (second.usage.cache_creation_input_tokens, second.usage.cache_read_input_tokens) == (0, prefix)
+    assert second.usage.input_tokens == tokens(f"{LONG_SYSTEM}\ntwo, longer") - prefix
+    assert hour.usage.cache_read_input_tokens == prefix  # the same prefix, whatever its TTL
+    assert first.usage.cache_creation is not None
+    assert first.usage.cache_creation.ephemeral_5m_input_tokens == prefix
+    stats = claude.stats()
+    assert (stats["tokens_cache_write"], stats["tokens_cache_read"]) == (prefix, 2 * prefix)
+    assert stats["tokens_in"] == sum(
+        m.usage.input_tokens
+        + (m.usage.cache_read_input_tokens or 0)
+        + (m.usage.cache_creation_input_tokens or 0)
+        for m in (first, second, hour)
+    )
+    claude.reset()
+    async with sdk(claude) as client:
+        after_reset = await ask_cached(client, "four")
+    assert after_reset.usage.cache_creation_input_tokens == prefix
+    assert claude.stats()["tokens_cache_read"] == 0
+
+
+async def test_anthropic_rejects_more_than_four_breakpoints(claude: SimulatorHandle) -> None:
+    mark = {"type": "ephemeral"}
+    system = [{"type": "text", "text": f"part {n}", "cache_control": mark} for n in range(5)]
+    async with sdk(claude) as client:
+        with pytest.raises(anthropic.BadRequestError, match="maximum of 4"):
+            await client.messages.create(
+                model=CLAUDE,
+                max_tokens=64,
+                system=system,  # type: ignore[arg-type]
+                messages=[{"role": "user", "content": "x"}],
+            )
+
+
+async def test_openai_caches_long_prompts_automatically_in_128_token_steps(openai: SimulatorHandle) -> None:
+    system = "x" * (4 * 1300)  # 1,300 tokens: the first 1,280 can be cached
+    async with httpx.AsyncClient(base_url=f"{openai.base_url}/v1") as client:
+        replies = []
+        for text in ("first", "second"):
+            body = openai_body(AnalysisType.CODE_QUALITY, text)
+            body["messages"][0]["content"] = system
+            replies.append((await client.post("/chat/completions", json=body)).json()["usage"])
+        short = (await client.post("/chat/completions", json=openai_body(AnalysisType.CODE_QUALITY))).json()
+    assert [usage["prompt_tokens_details"]["cached_tokens"] for usage in replies] == [0, 1280]
+    assert replies[1]["prompt_tokens"] == tokens(f"{system}\nsecond")
+    assert short["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    assert openai.stats()["tokens_cache_read"] == 1280

@@ -55,3 +55,28 @@ async def test_tail_without_a_broker_is_one_line_and_exit_1(tmp_path: Path) -> N
     code, out, err = await cli("tail", cwd=tmp_path, KAFKA_BOOTSTRAP_SERVERS=servers)
     assert (code, out) == (1, "")
     assert err.strip().splitlines() == [f"aexy-stream: cannot reach a Kafka broker at {servers}"]
+
+
+async def test_tail_into_a_reader_that_stops_early_exits_quietly(
+    kafka: KafkaBroker, topics: Topics, tmp_path: Path
+) -> None:
+    """`aexy-stream tail | head -1`: the reader goes away; no traceback, the shell's SIGPIPE status."""
+    await produce(kafka.bootstrap_servers, topics.results, [b"x" * 2000] * 400, key=b"k")
+    environment = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    read_end, write_end = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aexy_stream.cli.main", "tail", topics.results, "--from-beginning",
+        cwd=tmp_path, env=environment | {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers},
+        stdout=write_end, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        first = await asyncio.wait_for(asyncio.to_thread(reader.readline), timeout=60)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert first.startswith(f"{topics.results}[".encode())
+    assert (process.returncode, err.decode().count("Traceback"), err.decode().count("BrokenPipe")) == (
+        141,
+        0,
+        0,
+    ), err.decode()

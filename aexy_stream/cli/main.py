@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -56,8 +57,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         logging.basicConfig(level=logging.INFO, handlers=[handler])
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except BrokenPipeError:
+        return _reader_gone()
     return code
+
+
+BROKEN_PIPE = 141
+"""The exit status of a command killed by SIGPIPE (128 + 13), as a shell pipeline expects."""
+
+
+def _reader_gone() -> int:
+    """The reader of standard output went away (`aexy-stream tail | head`): stop quietly. Standard
+    output is pointed at /dev/null so that the interpreter's final flush raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return BROKEN_PIPE
 
 
 def _missing_dev_command(arguments: list[str]) -> str:

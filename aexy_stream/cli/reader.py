@@ -23,8 +23,13 @@ async def assigned_consumer(
     of the cluster, not of the consumer's metadata, which names only topics it already reads).
     Nothing is committed.
     """
+    # The reset `assign` begins is the seek's own: aiokafka may apply either answer (docs/kafka.md).
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, client_id=client_id
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        client_id=client_id,
+        auto_offset_reset="earliest" if from_beginning else "latest",
     )
     try:
         async with asyncio.timeout(START_TIMEOUT_S):

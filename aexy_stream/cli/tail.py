@@ -48,6 +48,8 @@ def run(args: argparse.Namespace, app: App) -> int:
         asyncio.run(tail(servers, topic, args.from_beginning, args.max))
     except LookupError as exc:
         return fail(f"{exc} at {servers}")
+    except BrokenPipeError:
+        raise  # the reader of the output went away: `main` ends quietly
     except (KafkaConnectionError, TimeoutError, OSError):
         return fail(f"cannot reach a Kafka broker at {servers}")
     except KafkaError as exc:

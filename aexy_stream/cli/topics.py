@@ -1,4 +1,5 @@
-"""`aexy-stream topics create`: create the pipeline's topics on a Kafka broker (safe to run again)."""
+"""`aexy-stream topics create`: create the pipeline's topics on a Kafka broker (safe to run again);
+with RESULTS_TOPIC_PER_TYPE=true, the per-type result topics too (`Topics.results_by_type`)."""
 
 from __future__ import annotations
 

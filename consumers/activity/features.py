@@ -55,14 +55,28 @@ def developer_features(doc: Doc, config: ActivityConfig, as_of: datetime | None 
         "review_turnaround_hours": _median(doc.get("turnarounds")),
         "collaboration_breadth": len(_union(peers, spans["current"])),
         "collaboration_breadth_previous": len(_union(peers, spans["previous"])),
-        "languages": _top(_skill_languages(doc.get("languages", {}))),
-        "frameworks": _top(doc.get("frameworks", {})),
+        "languages": _languages(doc),
+        "frameworks": _frameworks(doc),
         "reviews_total": kept.sums["review"],
         "window_days": config.window_days,
-        "history_days": _history_days(doc, moment),
+        "history_days": history_days(doc, moment),
         "as_of": _iso(moment),
     }
     return _observable(found, kept)
+
+
+def skills(doc: Doc) -> list[str]:
+    """A developer's skills: the languages and frameworks of `developer_features`, without the rest
+    of the features."""
+    return sorted({*_languages(doc), *_frameworks(doc)})
+
+
+def _languages(doc: Doc) -> dict[str, int]:
+    return _top(_skill_languages(doc.get("languages", {})))
+
+
+def _frameworks(doc: Doc) -> dict[str, int]:
+    return _top(doc.get("frameworks", {}))
 
 
 def team_features(doc: Doc, config: ActivityConfig, as_of: datetime | None = None) -> dict[str, Any]:
@@ -253,7 +267,8 @@ def _top(counts: dict[str, int], limit: int = 10) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit])
 
 
-def _history_days(doc: Doc, moment: datetime | None) -> float:
+def history_days(doc: Doc, moment: datetime | None) -> float:
+    """The days from the developer's first activity to `moment` (the features' `history_days`)."""
     oldest = first(doc)
     return round(max((moment - oldest).total_seconds(), 0) / 86400, 2) if moment and oldest else 0.0
 

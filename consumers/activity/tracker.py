@@ -305,6 +305,8 @@ class ActivityTracker:
         )
         if await self._late(dev, doc):
             return []
+        if triggers.too_new(features.history_days(doc, obs.at), config.window_days):
+            return []  # no risk is judged yet: the features need not be computed
         found = features.developer_features(doc, config, obs.at)
         reasons = triggers.risk_reasons(found, config.min_previous)
         if not reasons:
@@ -315,13 +317,21 @@ class ActivityTracker:
     async def _team_part(
         self, dev: str, repository: str, obs: Observation, marker: str, priority: Priority
     ) -> list[AnalysisRequest]:
-        config = self._config
+        """The event's marker and the interval's team_health marker are read first, in one round
+        trip: a replayed event (counted before) whose interval was asked about is done with that."""
+        config, counted, kinds = self._config, f"{marker}:repo", (AnalysisType.TEAM_HEALTH,)
+        due = self._unclaimed(repository, triggers.interval_of(obs.at, config.interval_s), kinds)
+        seen = await self._store.seen_among([counted, *due])
+        asked = seen.issuperset(due)  # markers are never unset: what is asked now stays asked
+        if asked and counted in seen:
+            return []  # change_once would change nothing, and nothing is due
         doc, _ = await self._store.change_once(
-            f"repo:{repository}", lambda d: docs.record_repository(d, obs, dev, config), f"{marker}:repo"
+            f"repo:{repository}", lambda d: docs.record_repository(d, obs, dev, config), counted
         )
+        if asked:
+            return []  # nothing due: the features need not be computed
         found = features.team_features(doc, config, obs.at)
         context = {"repository": repository, "window_days": config.window_days}
-        kinds = (AnalysisType.TEAM_HEALTH,)
         return await self._periodic(repository, obs.at, kinds, found, context, priority)
 
     async def _reviewed(self, reviewer: str, obs: Observation, marker: str) -> None:
@@ -350,6 +360,16 @@ class ActivityTracker:
             if await self._first_ask(request):
                 made.append(request)
         return made
+
+    def _unclaimed(self, subject: str, interval: int, kinds: Iterable[AnalysisType]) -> list[str]:
+        """The markers of the requests of `kinds` about `subject` in `interval` not waiting here to
+        be settled: `_first_ask` would claim any of them whose marker is not set."""
+        tag = str(interval)
+        return [
+            triggers.marker(kind, subject, interval)
+            for kind in kinds
+            if triggers.request_id(kind, subject, tag) not in self._waiting
+        ]
 
     async def _first_ask(self, request: AnalysisRequest) -> bool:
         """Claimed in this process before the store is asked, so two records at once ask once."""
@@ -386,10 +406,10 @@ class ActivityTracker:
         )
         if await self._late(dev, doc):
             return []
-        found = features.developer_features(doc, self._config)
-        skills, at = triggers.skills_of(found), docs.latest(doc)
+        skills, at = features.skills(doc), docs.latest(doc)
         if at is None or skills == doc.get("snapshots", {}).get("skills"):
             return []
+        found = features.developer_features(doc, self._config)
         context = {
             "developer": dev,
             "trigger": ["skills changed"],

@@ -39,7 +39,7 @@ def interval_of(at: datetime, interval_s: float) -> int:
 def risk_reasons(features: Mapping[str, Any], min_previous: float) -> list[str]:
     """What changed materially against the developer's own baseline (judged only once the history
     covers two windows: a newcomer's ramp-up is not a change; a steady habit is none either)."""
-    if features["history_days"] < 2 * features["window_days"]:
+    if too_new(features["history_days"], features["window_days"]):
         return []
     activity = read_activity(features)
     reasons = [r for trend in activity.trends.values() if (r := _rate_change(trend, min_previous))]
@@ -52,6 +52,11 @@ def risk_reasons(features: Mapping[str, Any], min_previous: float) -> list[str]:
     return reasons
 
 
+def too_new(history_days: float, window_days: int) -> bool:
+    """A history shorter than two windows is not judged: `risk_reasons` finds no reason in it."""
+    return history_days < 2 * window_days
+
+
 PERIODIC = frozenset({*RISKS, *PROFILES, AnalysisType.TEAM_HEALTH})
 
 
@@ -60,11 +65,17 @@ def emitted_marker(request: AnalysisRequest) -> str | None:
     interval = request.context.get("interval")
     if request.analysis_type not in PERIODIC or not isinstance(interval, int):
         return None
-    return f"emit:{request.subject}:{request.analysis_type.value}:{interval}"
+    return marker(request.analysis_type, request.subject, interval)
 
 
-def skills_of(features: Mapping[str, Any]) -> list[str]:
-    return sorted({*features.get("languages", {}), *features.get("frameworks", {})})
+def marker(kind: AnalysisType, subject: str, interval: int) -> str:
+    """The marker that the periodic request of `kind` about `subject` was asked in `interval`."""
+    return f"emit:{subject}:{kind.value}:{interval}"
+
+
+def request_id(kind: AnalysisType, subject: str, tag: str) -> str:
+    """The id of `request(kind, subject, …, tag)`, whatever its facts."""
+    return hashlib.sha256(f"{subject}:{kind.value}:{tag}".encode()).hexdigest()[:32]
 
 
 def request(
@@ -78,12 +89,11 @@ def request(
     """Content is the facts as JSON (features, never raw code); the id is stable per tag. A periodic
     analysis of a developer is of the person as a whole: observed under their canonical id."""
     content = orjson.dumps(facts, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
-    digest = hashlib.sha256(f"{subject}:{kind.value}:{tag}".encode()).hexdigest()[:32]
     return AnalysisRequest(
         analysis_type=kind,
         content=content,
         context=dict(context),
-        request_id=digest,
+        request_id=request_id(kind, subject, tag),
         priority=priority,
         subject=subject,
         observed_as=subject if kind in DEVELOPER_SUBJECTS else None,

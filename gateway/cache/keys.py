@@ -8,11 +8,13 @@ so reordering keys never changes the key; changing the model or the prompt versi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import orjson
 
+from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -38,6 +40,30 @@ def material(content: str, context: dict[str, Any]) -> bytes:
     the key's list. Made anew for every key, from the values as they are at that moment: a context
     is a mutable dict, so neither its identity nor an earlier serialization stands for its value."""
     return canonical_json([content, context])[1:-1]
+
+
+def shared_material(requests: Sequence[AnalysisRequest]) -> bytes | None:
+    """The `material` every one of `requests` has, made once; None when they differ.
+
+    Analyses of one commit part carry contexts of their own holding the very same objects: a
+    context of the same key and value objects as the first request's, with an equal content,
+    serializes alike at this moment, so only the first is serialized. Any other request is
+    serialized and compared. Nothing is remembered between calls: the answer is about the values
+    as they are now."""
+    first = requests[0]
+    part = material(first.content, first.context)
+    for other in requests[1:]:
+        if not _same_values(first, other) and material(other.content, other.context) != part:
+            return None
+    return part
+
+
+def _same_values(first: AnalysisRequest, other: AnalysisRequest) -> bool:
+    """Equal contents, and contexts of the same key and value objects in the same order."""
+    a, b = first.context, other.context
+    if first.content != other.content or len(a) != len(b):
+        return False
+    return all(ka is kb and va is vb for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True))
 
 
 def keyed(analysis_type: AnalysisType, prompt_version: str, provider: str, model: str, part: bytes) -> str:

@@ -1,7 +1,9 @@
 """Prompts about a piece of code or a diff: quality, complexity, skills shown (see `schemas.results.code`).
 
 A large commit reaches the model in parts, one file each; `COMMIT_PARTS` tells it so, and that the
-commit's own facts (`consumers/commit_facts.py`) are in the context.
+commit's own facts (`consumers/commit_facts.py`) are in the context; and that patches are trimmed to
+their changes, with what was left out named in the context (`consumers/parts.py` `trimming_facts`), so
+that the model does not judge code it is not shown as missing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ language and, for files left out of the material, why: generated, vendored, lock
 whether tests and docs changed, `tests_changed` and `docs_changed`) and `part` (`index` of `count`).
 When `count` is above 1 the material is only part `index` of `count` of the commit, split by file:
 other files of the commit are in other parts. Judge the part's code, but read facts about the whole
-commit (are tests in it, how large is it, what is it for) from `commit`, never from the part alone."""
+commit (are tests in it, how large is it, what is it for) from `commit`, never from the part alone.
+A patch is trimmed to its changed lines with `diff_context_lines` unchanged lines around each run of
+them, and a file cut to fit is named in `truncated_paths`, with the hunks and changed lines left out in
+`omitted`: code you are not shown was left out, not missing, so never report it as absent or broken."""
 
 CODE_QUALITY = define_prompt(
     AnalysisType.CODE_QUALITY,
@@ -54,7 +59,7 @@ is a finding: report it as a "security" issue at its location and review the cod
 If the material is not code or is too small to judge (a one-line rename), score 5 throughout, leave
 issues empty and put "insufficient evidence: <why>" as the only suggestion.""",
     max_tokens=2048,
-    revision=2,
+    revision=3,
 )
 
 CODE_COMPLEXITY = define_prompt(
@@ -90,7 +95,7 @@ Fields:
 If the material contains no functions (configuration, data, prose), return function_count 0, both
 cyclomatic fields 0, no hotspots, complexity_score 1, and say so in summary.""",
     max_tokens=2048,
-    revision=2,
+    revision=3,
 )
 
 SKILL_EXTRACTION = define_prompt(
@@ -127,7 +132,7 @@ Fields:
   line, or a short quote.
 If the material is too small to show much, return few skills with low confidence rather than guessing.""",
     max_tokens=2048,
-    revision=2,
+    revision=3,
 )
 
 TEMPLATES: tuple[PromptTemplate, ...] = (CODE_QUALITY, CODE_COMPLEXITY, SKILL_EXTRACTION)

@@ -7,6 +7,7 @@ from typing import Any, Literal, Protocol
 
 from gateway.config import ProviderConfig
 from schemas.request import AnalysisRequest
+from schemas.types import AnalysisType
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,9 @@ class ProviderCall:
     schema_name: str
     max_tokens: int
     temperature: float = 0.0
+    analysis_types: tuple[AnalysisType, ...] = ()
+    """Empty for one analysis; for a fused call (`schema_name` "fused_analysis"), the analyses its
+    schema holds one property each for (`gateway/prompts/fused.py`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,21 @@ class ProviderReply:
     """False when the server reported no usage: the token reservation then stands as estimated."""
     price_factor: float = 1.0
     """Share of the list price the call is billed at (0.5 for Claude Message Batches)."""
+    cache_read_tokens: int = 0
+    """The part of `input_tokens` read from the provider's prompt cache (billed at its read price)."""
+    cache_write_tokens: int = 0
+    """The part of `input_tokens` written to the provider's prompt cache (billed at its write price).
+    `input_tokens` counts every prompt token, cached or not, whatever the provider calls them."""
+    cache_reads_limited: bool = True
+    """Whether the provider counts prompt-cache reads toward its input-token rate limit (Anthropic
+    does not: platform.claude.com/docs/en/api/rate-limits)."""
+
+    @property
+    def limited_tokens(self) -> int:
+        """The call's tokens as the provider counts them toward its token rate limit: the token
+        reservation is settled with these."""
+        free = 0 if self.cache_reads_limited else self.cache_read_tokens
+        return self.input_tokens - free + self.output_tokens
 
 
 MAX_TOKENS_REPORTED = 2**53

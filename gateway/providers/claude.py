@@ -9,6 +9,14 @@ the SDK's option for high concurrency; pass any `httpx2.AsyncClient` as `http_cl
 The request body (`MessageParams`), the reading of a `Message` (`reply_of`) and the translation of
 SDK errors (`translate_error`) are shared with the Message Batches provider (`gateway.batches`).
 
+Prompt caching: the system prompt is the static part of every call (the per-request material is in
+the user message), so it goes first, as one text block carrying `cache_control` (the default,
+shortest TTL). The API caches everything up to that mark (with the output schema) once it reaches
+the model's minimum cacheable length and processes shorter prefixes without caching, so the mark is
+always sent.
+`reply_of` counts the tokens read from and written to the cache into `input_tokens` and reports them
+apart as well, to be priced at the cache's prices.
+
 The SDK is imported where it is first used, not with this module: importing it is most of every
 command's start-up (`python -X importtime`), and the settings read this module's defaults in
 processes that never talk to Claude.
@@ -41,6 +49,9 @@ DEFAULT_RPM = 50
 DEFAULT_TPM = 100_000
 """Claude's requests and tokens per minute unless CLAUDE_RPM / CLAUDE_TPM say otherwise."""
 
+CACHE_MARK: dict[str, str] = {"type": "ephemeral"}
+"""The breakpoint on the system prompt: an entry of the default TTL, refreshed by every read."""
+
 UNREADABLE = (ValueError, TypeError, AttributeError)
 """What reading a 200 whose body is not the expected model raises."""
 
@@ -65,7 +76,8 @@ class MessageParams:
 
     def __init__(self, config: ProviderConfig) -> None:
         self._config = config
-        self._schemas: dict[str, dict[str, Any]] = {}
+        self._schemas: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        """Transformed schemas by name and, for a fused call, its analyses (one name, many schemas)."""
 
     def __call__(self, call: ProviderCall) -> dict[str, Any]:
         output_config: dict[str, Any] = {"format": {"type": "json_schema", "schema": self._schema(call)}}
@@ -74,29 +86,46 @@ class MessageParams:
         return {
             "model": self._config.model,
             "max_tokens": call.max_tokens,
-            "system": call.system,
+            "system": system_blocks(call.system),
             "messages": [{"role": m.role, "content": m.content} for m in call.messages],
             "output_config": output_config,
         }
 
     def _schema(self, call: ProviderCall) -> dict[str, Any]:
-        if call.schema_name not in self._schemas:
+        key = (call.schema_name, tuple(call.analysis_types))
+        if key not in self._schemas:
             import anthropic  # noqa: PLC0415 - see the module's docstring
 
-            self._schemas[call.schema_name] = anthropic.transform_schema(call.schema)
-        return self._schemas[call.schema_name]
+            self._schemas[key] = anthropic.transform_schema(call.schema)
+        return self._schemas[key]
+
+
+def system_blocks(system: str) -> str | list[dict[str, Any]]:
+    """The system prompt as one text block marked as a cache breakpoint (an empty prompt as is: the
+    API takes no empty text block)."""
+    if not system:
+        return system
+    return [{"type": "text", "text": system, "cache_control": dict(CACHE_MARK)}]
 
 
 def reply_of(
     message: anthropic.types.Message, rate: RateHint = NO_HINT, price_factor: float = 1.0
 ) -> ProviderReply:
+    """The reply of a `Message`; its `usage.input_tokens` leave out the cache's tokens, which
+    `ProviderReply.input_tokens` includes."""
+    usage = message.usage
+    read = token_count(getattr(usage, "cache_read_input_tokens", None))
+    written = token_count(getattr(usage, "cache_creation_input_tokens", None))
     return ProviderReply(
         text=_text_of(message),
-        input_tokens=token_count(message.usage.input_tokens),
-        output_tokens=token_count(message.usage.output_tokens),
+        input_tokens=token_count(usage.input_tokens) + read + written,
+        output_tokens=token_count(usage.output_tokens),
         model=str(message.model or ""),  # the SDK builds replies unvalidated
         rate=rate,
         price_factor=price_factor,
+        cache_read_tokens=read,
+        cache_write_tokens=written,
+        cache_reads_limited=False,
     )
 
 

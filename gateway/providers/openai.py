@@ -1,5 +1,9 @@
 """Any OpenAI-compatible server (llama.cpp server, vLLM, LM Studio, OpenAI itself):
-`POST {base}/chat/completions` with `response_format` = json_schema."""
+`POST {base}/chat/completions` with `response_format` = json_schema.
+
+OpenAI caches long prompt prefixes by itself (the system prompt comes first, so it is the shared
+prefix); `usage.prompt_tokens_details.cached_tokens` says how many of `prompt_tokens` were read from
+that cache. Servers that do not report it read as 0."""
 
 from __future__ import annotations
 
@@ -17,6 +21,11 @@ DEFAULT_BASE_URL = "http://localhost:8080/v1"
 """llama.cpp server's default address (OPENAI_BASE_URL's default)."""
 
 
+def cached_tokens(usage: dict[str, Any]) -> int:
+    details = usage.get("prompt_tokens_details")
+    return token_count(details.get("cached_tokens")) if isinstance(details, dict) else 0
+
+
 class OpenAIProvider(HttpJsonProvider):
     def __init__(self, config: ProviderConfig, *, http_client: httpx.AsyncClient | None = None) -> None:
         super().__init__(config, DEFAULT_BASE_URL, http_client)
@@ -29,13 +38,15 @@ class OpenAIProvider(HttpJsonProvider):
         url = f"{self._base}/chat/completions"
         reply, headers = await post_json(self._client, self.name, url, self._body(call), self._headers)
         usage = reply.get("usage") or {}
+        prompt_tokens = token_count(usage.get("prompt_tokens"))
         return ProviderReply(
             text=self._content(reply),
-            input_tokens=token_count(usage.get("prompt_tokens")),
+            input_tokens=prompt_tokens,
             output_tokens=token_count(usage.get("completion_tokens")),
             model=str(reply.get("model") or self.model),
             rate=openai_hint(headers),
             usage_known=bool(usage),
+            cache_read_tokens=min(cached_tokens(usage), prompt_tokens),
         )
 
     def _content(self, reply: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """Nothing secret leaves for a provider: secrets in a request are replaced by `[REDACTED:<kind>]`.
 
-- `outbound.py`: the one step every provider-bound request passes (`Gateway._call`): content and
-  every string of the context, per provider (`locality.py`: which may be exempted);
+- `outbound.py`: the one step every provider-bound request passes (`gateway/calls.py`): content
+  and every string of the context, per provider (`locality.py`: which may be exempted);
 - `redactor.py`: one text redacted, each distinct text scanned once (a long one in a worker thread);
 - `scan.py`: the scan itself: block rules, then each detector on the lines its literals let through;
 - `detectors.py`: detect-secrets' plugins, then our own rules (`rules.py`) for what they lack;

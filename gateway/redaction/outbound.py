@@ -1,5 +1,5 @@
 """What a provider is sent: the request with secrets replaced in its content and in every string of
-its context (`Gateway._call` renders the prompt from it and hands it to the provider).
+its context (`gateway/calls.py` renders the prompt from it and hands it to the provider).
 
 This is the one place provider-bound text passes: diffs, commit messages, PR and issue bodies, review
 and comment texts arrive as a request's content or context, from the router, the requests topic or

@@ -150,3 +150,14 @@ def test_once_reviews_are_seen_none_is_a_known_zero() -> None:
     assert isinstance(attrition, AttritionRiskResult)
     assert "reviews_decline" in {f.factor for f in attrition.factors}
     assert "reviews_per_week" not in attrition.unobserved
+
+
+def test_the_skills_are_those_the_features_list() -> None:
+    """What `_skills` compares with the last profile's, read without the rest of the features."""
+    doc: docs.Doc = {}
+    for n in range(14):  # more frameworks than the features keep, with ties
+        doc = docs.record_skills(doc, ["Python", "C", "Go", "Rust"][: 1 + n % 4], [f"fw{n % 12}"])
+    doc["languages"]["unknown"] = 99  # a document written before such names were left out
+    found = features.developer_features(doc, CONFIG)
+    assert features.skills(doc) == sorted({*found["languages"], *found["frameworks"]})
+    assert len(found["frameworks"]) == 10 and "unknown" not in features.skills(doc)

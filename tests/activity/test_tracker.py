@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -242,6 +242,9 @@ class Interleaved:
     async def seen(self, marker: str) -> bool:
         return await self._inner.seen(marker)
 
+    async def seen_among(self, markers: Sequence[str]) -> frozenset[str]:
+        return await self._inner.seen_among(markers)
+
     async def load(self, key: str) -> Doc | None:
         doc = await self._inner.load(key)
         await self._touched(key)
@@ -257,6 +260,30 @@ class Interleaved:
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class Recorded(Interleaved):
+    """A state store whose document changes are recorded, by key."""
+
+    def __init__(self, inner: StateStore) -> None:
+        super().__init__(inner)
+        self.changed: list[str] = []
+
+    async def change_once(self, key: str, update: Change, marker: str) -> tuple[Doc, bool]:
+        self.changed.append(key)
+        return await super().change_once(key, update, marker)
+
+
+async def test_a_replayed_event_whose_team_health_was_asked_leaves_the_repository_alone(
+    store: StateStore,
+) -> None:
+    """Its marker and the interval's team_health marker, read together, say it is done: the
+    repository's document is neither changed nor read (nor its features computed)."""
+    history = by_time(declining("dora"))
+    first = await feed(tracker(store), history)
+    recorded = Recorded(store)
+    assert await feed(tracker(recorded), history) == [] and first
+    assert recorded.changed and not [key for key in recorded.changed if key.startswith("repo:")]
 
 
 async def test_a_count_written_while_a_merge_folds_the_document_is_not_lost(store: StateStore) -> None:

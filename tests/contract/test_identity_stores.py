@@ -22,8 +22,28 @@ SHORT_TTL_S = 1
 DORA, DORA_WORK, DORA_LOGIN = "email:dora@home.org", "email:dora@work.com", "login:dora"
 
 
+HAMMER_CALLS = 200
+LARGE_SET = 8_200
+
+
 async def canonical(store: IdentityStore, key: str) -> str:
     return (await store.find(key)).canonical
+
+
+async def hammered(stores: list[IdentityStore], calls: int) -> None:
+    """`calls` links and look-ups at once, spread over `stores`, all on one person's keys (new
+    addresses linked to their login or to each other, look-ups of the keys already linked); then
+    every key, asked of every store, is in one set, whose canonical id is the login."""
+    addresses = [f"email:dora{i:03}@example.com" for i in range(calls // 2)]
+    work = []
+    for i, address in enumerate(addresses):
+        store = stores[i % len(stores)]
+        other = DORA_LOGIN if i % 3 == 0 else addresses[i - 1]  # a chain: one person
+        work += [store.link(address, other, "login"), stores[(i + 1) % len(stores)].find(address)]
+    await asyncio.gather(*work)  # any call giving up raises here
+    found = [await s.find(key) for s in stores for key in (*addresses, DORA_LOGIN)]
+    assert {joined.canonical for joined in found} == {"dora"}
+    assert {joined.members for joined in found} == {frozenset({*addresses, DORA_LOGIN})}
 
 
 class IdentityStoreContract:
@@ -92,6 +112,13 @@ class IdentityStoreContract:
         await asyncio.gather(*(store.link(a, b, "login") for a, b in itertools.pairwise(addresses)))
         await asyncio.gather(*(store.link(a, DORA_LOGIN, "login") for a in addresses[::5]))
         assert {await canonical(store, a) for a in addresses} == {"dora"}
+
+    async def test_a_crowd_of_links_and_look_ups_on_one_person_gives_up_on_none(
+        self, store: IdentityStore
+    ) -> None:
+        """200 calls at once on one growing set (each look-up renews every member): none raises,
+        and every key ends in one set with one canonical id."""
+        await hammered([store], HAMMER_CALLS)
 
     async def test_a_look_up_renews_the_ttl_of_every_member(self, short_lived: IdentityStore) -> None:
         """A person active under their login keeps the link of their e-mail: looking up one key
@@ -200,6 +227,35 @@ class TestRedisIdentityStore(IdentityStoreContract):
             assert {await canonical(s, a) for a in addresses for s in (store, again)} == {"dora"}
         finally:
             await other.aclose()
+
+    async def test_two_instances_hammering_one_person_give_up_on_nothing(
+        self, prefix: str, store: IdentityStore
+    ) -> None:
+        other = Redis.from_url(REDIS_TEST_URL)
+        try:
+            await hammered([store, RedisIdentityStore(other, TTL_S, prefix=prefix)], HAMMER_CALLS)
+        finally:
+            await other.aclose()
+
+    @pytest.mark.slow
+    async def test_a_set_larger_than_a_scripts_stack_joins_whole(self, store: IdentityStore) -> None:
+        """The scripts write a set's members in parts (Lua unpacks at most about 8,000 values at
+        once)."""
+        many = [f"email:bot{i}@example.com" for i in range(LARGE_SET)]
+        step = 1
+        while step < LARGE_SET:  # sets of 2, then 4, …: each member's pointer rewritten a few times only
+            await asyncio.gather(
+                *(store.link(many[i], many[i + step], "alias") for i in range(0, LARGE_SET - step, 2 * step))
+            )
+            step *= 2
+        built = await store.find(many[-1])  # a merge pending from each join of two sets (not of two keys)
+        assert len(built.pending) == LARGE_SET // 2 - 1
+        await store.settle(built.root, [name for name, _ in built.pending])
+        joined = await store.link(many[-1], DORA_LOGIN, "login")
+        assert (joined.canonical, len(joined.members)) == ("dora", LARGE_SET + 1)
+        assert joined.pending == (("bot0@example.com", "login"),)
+        await store.settle(joined.root, ["bot0@example.com"])
+        assert (await store.find(many[LARGE_SET // 2])).pending == ()
 
     async def test_every_key_expires_with_the_ttl(
         self, client: Redis, prefix: str, store: IdentityStore

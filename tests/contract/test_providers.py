@@ -19,35 +19,29 @@ from gateway.errors import (
     RateLimited,
     SpendLimitReached,
 )
-from gateway.output import parse_result
-from gateway.prompts import prompt_for
-from gateway.providers.base import ChatMessage, Provider, ProviderCall
+from gateway.output import parse_parts, parse_result
+from gateway.prompts.fused import FUSED_TITLE
+from gateway.providers.base import Provider, ProviderCall
 from gateway.providers.claude import ClaudeProvider
 from gateway.providers.ollama import OllamaProvider
 from gateway.providers.openai import OpenAIProvider
-from schemas.request import AnalysisRequest
 from schemas.results import result_model
 from schemas.types import AnalysisType
 from tests.conftest import free_port
+from tests.support.calls import SNIPPET, fused_call, single_call
 
 API_KEY = "sk-test-secret-value-123"
 
 
-def make_call(
-    analysis_type: AnalysisType, content: str = "def add(a, b):\n    return a + b\n"
-) -> ProviderCall:
-    request = AnalysisRequest(analysis_type=analysis_type, content=content, context={"path": "calc.py"})
-    prompt = prompt_for(analysis_type)
-    rendered = prompt.render(request)
-    model = result_model(analysis_type)
-    return ProviderCall(
-        request=request,
-        system=rendered.system,
-        messages=(ChatMessage("user", rendered.user),),
-        schema=model.model_json_schema(),
-        schema_name=model.__name__,
-        max_tokens=prompt.max_tokens,
-    )
+def make_call(analysis_type: AnalysisType, content: str = SNIPPET) -> ProviderCall:
+    return single_call(analysis_type, content, {"path": "calc.py"})
+
+
+CODE = (AnalysisType.SKILL_EXTRACTION, AnalysisType.CODE_QUALITY, AnalysisType.CODE_COMPLEXITY)
+
+
+def make_fused_call(kinds: tuple[AnalysisType, ...] = CODE) -> ProviderCall:
+    return fused_call(kinds)
 
 
 def last_body(sim: SimulatorHandle) -> dict[str, Any]:
@@ -163,6 +157,35 @@ class ProviderContract:
 
     async def test_is_available(self, provider: Provider) -> None:
         assert await provider.is_available()
+
+    async def test_a_fused_call_answers_every_analysis(
+        self, provider: Provider, sim: SimulatorHandle
+    ) -> None:
+        reply = await provider.analyze(make_fused_call())
+        parts = parse_parts(reply.text, CODE)
+        assert all(isinstance(parts[kind].outcome, result_model(kind)) for kind in CODE)
+        assert sim.stats()["by_schema"] == {FUSED_TITLE: 1}
+        assert sim.stats()["completions"] == 1
+
+    async def test_each_set_of_fused_analyses_gets_its_own_schema(
+        self, provider: Provider, sim: SimulatorHandle
+    ) -> None:
+        await provider.analyze(make_fused_call())
+        reply = await provider.analyze(make_fused_call((AnalysisType.CODE_COMPLEXITY,)))
+        parts = parse_parts(reply.text, (AnalysisType.CODE_COMPLEXITY, AnalysisType.CODE_QUALITY))
+        assert isinstance(
+            parts[AnalysisType.CODE_COMPLEXITY].outcome, result_model(AnalysisType.CODE_COMPLEXITY)
+        )
+        assert parts[AnalysisType.CODE_QUALITY].chars == 0  # not asked for, not answered
+
+    async def test_an_invalid_fused_reply_breaks_one_part_only(
+        self, provider: Provider, sim: SimulatorHandle
+    ) -> None:
+        sim.script({"kind": "invalid_output"})
+        reply = await provider.analyze(make_fused_call())
+        parts = parse_parts(reply.text, CODE)
+        valid = [kind for kind in CODE if isinstance(parts[kind].outcome, result_model(kind))]
+        assert valid == [AnalysisType.SKILL_EXTRACTION, AnalysisType.CODE_COMPLEXITY]
 
 
 class TestClaude(ProviderContract):

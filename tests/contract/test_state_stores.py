@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from consumers.activity.store.base import Doc, StateStore, StateUnavailable
@@ -39,6 +40,15 @@ class StateStoreContract:
         assert not await store.seen("emit:dora:team_health:7")
         assert await store.first("emit:dora:team_health:7")
         assert await store.seen("emit:dora:team_health:7")
+
+    async def test_seen_among_gives_the_markers_set_and_sets_none(self, store: StateStore) -> None:
+        assert await store.seen_among([]) == frozenset()
+        assert await store.seen_among(["emit:a:1", "emit:b:1"]) == frozenset()
+        await store.first("emit:a:1")
+        assert await store.seen_among(["emit:a:1", "emit:b:1", "emit:a:1"]) == {"emit:a:1"}
+        await store.change_once("dev:a", incremented, "emit:b:1")
+        assert await store.seen_among(["emit:b:1", "emit:a:1"]) == {"emit:a:1", "emit:b:1"}
+        assert not await store.seen("emit:c:1") and await store.seen_among(["emit:c:1"]) == frozenset()
 
     async def test_change_once_applies_once_per_marker(self, store: StateStore) -> None:
         assert await store.change_once("dev:a", incremented, "event:1") == ({"n": 1}, True)
@@ -150,6 +160,26 @@ class TestRedisStateStore(StateStoreContract):
             await asyncio.sleep(0.2)
             assert not new.done()  # not counted before: it waits for the lock
         assert await new == ({"n": 2}, True)
+
+    async def test_a_change_raced_by_another_instance_is_applied_again_to_its_value(
+        self, client: Redis, prefix: str, store: StateStore
+    ) -> None:
+        await store.change("dev:a", incremented)
+        seen: list[Doc] = []
+        other = SyncRedis.from_url(REDIS_TEST_URL)
+
+        def raced(doc: Doc) -> Doc:
+            seen.append(dict(doc))
+            if len(seen) == 1:  # another instance writes between this one's read and write
+                other.set(f"{prefix}doc:dev:a", b'{"n": 41}')
+            return incremented(doc)
+
+        try:
+            assert await store.change_once("dev:a", raced, "event:1") == ({"n": 42}, True)
+        finally:
+            other.close()
+        assert seen == [{"n": 1}, {"n": 41}]
+        assert await store.change_once("dev:a", incremented, "event:1") == ({"n": 42}, False)
 
     async def test_a_document_that_is_not_json_starts_again_empty(
         self, client: Redis, prefix: str, store: StateStore

@@ -19,7 +19,7 @@ from consumers import headers as h
 from consumers.config import Topics
 from schemas.types import AnalysisType as T
 from tests.dashboard import samples as s
-from tests.dashboard.conftest import served
+from tests.dashboard.conftest import feed, served
 from tests.plugins.kafka import KafkaBroker, produce
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -205,4 +205,38 @@ async def test_a_page_loaded_before_the_reader_caught_up_says_so(browser: Browse
         board.status.ready = True
         board.status_changed()
         await expect(page.locator("#catching-up")).to_be_hidden()
+    assert errors == []
+
+
+async def test_a_long_people_table_builds_only_the_rows_on_screen_and_follows_scrolling(
+    browser: Browser,
+) -> None:
+    """300 developers: the rows near the screen are built, the rest stand in spacers of their height;
+    scrolling to the end shows the last developer, and results arriving meanwhile are applied."""
+    board = Board(DashboardConfig())
+    board.status.ready = True
+    people = [f"dev{n:03d}" for n in range(300)]
+    feed(
+        board,
+        *[
+            s.value(T.ATTRITION_RISK, p, s.attrition(0.9 - n / 1000), s.later(n))
+            for n, p in enumerate(people)
+        ],
+    )
+    errors: list[str] = []
+    async with served(board) as url:
+        page = await page_of(browser, errors)
+        await page.goto(f"{url}/?view=people")
+        rows = page.locator("#people-body tr.row")
+        await expect(rows.first).to_contain_text("dev000")  # highest attrition first
+        built = await rows.count()
+        assert 20 <= built < 100
+        height = await page.evaluate("() => document.getElementById('people').getBoundingClientRect().height")
+        row_px = await rows.first.evaluate("row => row.getBoundingClientRect().height")
+        assert height >= 300 * row_px * 0.9  # the spacers keep the table as tall as all its rows
+        await page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        await expect(rows.last).to_contain_text("dev299")
+        await expect(page.locator("#people-body tr.row", has_text="dev000")).to_have_count(0)
+        feed(board, s.value(T.ATTRITION_RISK, "dev299", s.attrition(0.01), s.later(400)))
+        await expect(rows.last.locator(".num").first).to_have_text("0.01")
     assert errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -19,7 +21,7 @@ from consumers.routing import route_code_change
 from schemas.events import CodeChangeEvent, FileChange, GitIdentity, parse_activity
 from schemas.request import AnalysisRequest
 from schemas.types import AnalysisType
-from tests.conftest import free_port
+from tests.conftest import REDIS_TEST_URL, free_port
 from tests.corpora import WEBHOOKS
 
 AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -199,6 +201,34 @@ async def test_an_outage_falls_back_to_memory_and_the_noreply_rule_and_is_counte
     finally:
         await dead.aclose()
     assert {r.subject for r in requests} == {"codertocat"} and merges == [] and errors == [1]
+
+
+@pytest.mark.redis
+async def test_two_instances_resolving_one_person_at_once_skip_no_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """100 commits of one person, each naming the login with another address, resolved at once by
+    two instances sharing Redis: every record is resolved by the store, none skipped."""
+    prefix = f"test:identity:{uuid.uuid4().hex[:8]}:"
+    clients = [Redis.from_url(REDIS_TEST_URL) for _ in range(2)]
+    errors: list[int] = []
+    resolvers = [
+        IdentityResolver(RedisIdentityStore(client, 60, prefix=prefix), on_error=lambda: errors.append(1))
+        for client in clients
+    ]
+    events = [commit(f"cat{i}@example.com", login="codertocat", n=i) for i in range(100)]
+    try:
+        resolved = await asyncio.gather(
+            *(resolvers[i % 2].resolve(event, routed(event)) for i, event in enumerate(events))
+        )
+    finally:
+        found = [key async for key in clients[0].scan_iter(f"{prefix}*")]
+        if found:
+            await clients[0].delete(*found)
+        for client in clients:
+            await client.aclose()
+    assert errors == [] and "skipped" not in caplog.text
+    assert {r.subject for requests, _ in resolved for r in requests} == {"codertocat"}
 
 
 @pytest.mark.parametrize("subject", ["", "dev_0123456789abcdef0123"])

@@ -78,7 +78,8 @@ def claude_gateway(sim: SimulatorHandle, **retry: Any) -> Gateway:
 
 def acked_producer(bootstrap: str, **options: Any) -> AIOKafkaProducer:
     """A producer whose every record is acknowledged by all replicas, without idempotence (which
-    the embedded broker does not support), as the processor's own; not started."""
+    the embedded broker does not support; the processor's own is idempotent where the broker
+    allows, `producers.kafka.idempotence`); not started."""
     return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, **options)
 
 

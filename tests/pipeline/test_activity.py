@@ -18,6 +18,7 @@ from consumers.activity.identity import Pseudonyms
 from consumers.activity.store.redis import RedisStateStore
 from consumers.activity.tracker import ActivityTracker
 from consumers.config import Topics
+from gateway.errors import GatewayError
 from gateway.gateway import Gateway
 from schemas.envelope import AnalysisResult, SourceRef
 from schemas.request import AnalysisRequest
@@ -62,9 +63,17 @@ class Recording:
         self.requests.append(request)
         return await self.gateway.analyze(request, source=source)
 
-    def cached(self, request: AnalysisRequest, source: SourceRef | None = None) -> AnalysisResult[Any] | None:
-        self.requests.append(request)
-        return self.gateway.cached(request, source)
+    async def analyze_many(
+        self, requests: Sequence[AnalysisRequest], *, source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | GatewayError]:
+        self.requests += requests
+        return await self.gateway.analyze_many(requests, source=source)
+
+    def cached_many(
+        self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None
+    ) -> list[AnalysisResult[Any] | None]:
+        self.requests += requests
+        return self.gateway.cached_many(requests, source)
 
     async def find_cached(
         self, requests: Sequence[AnalysisRequest], source: SourceRef | None = None

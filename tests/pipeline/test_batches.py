@@ -56,7 +56,9 @@ def headers_of(record: Any) -> dict[str, str]:
 async def test_backfill_commits_are_analyzed_in_batches_and_failures_follow_the_retry_rules(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:
-    sim.add_rules({"match": "CodeQualityResult", "kind": "bad_request"})
+    sim.add_rules(  # the second rule refuses the commit's fused call: its analyses are then sent alone
+        {"match": "CodeQualityResult", "kind": "bad_request"}, {"part": "code_quality", "kind": "bad_request"}
+    )
     sim.script({"match": "SkillExtractionResult", "kind": "overloaded"})
     commits = [commit_event(repository="octo/old", sha=f"{n:040x}") for n in range(COMMITS)]
     await produce(kafka.bootstrap_servers, topics.backfill_code_changes, commits, key=b"octo/old")

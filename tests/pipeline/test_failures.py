@@ -77,7 +77,10 @@ async def test_a_provider_failing_30_percent_of_calls_loses_nothing(
 async def test_an_always_failing_type_is_dead_lettered_after_max_attempts_and_the_rest_succeeds(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:
-    sim.add_rules({"match": "CodeQualityResult", "kind": "server_error"})
+    sim.add_rules(
+        {"match": "CodeQualityResult", "kind": "server_error"},
+        {"part": "code_quality", "kind": "server_error"},  # the commit's fused call
+    )
     commits = [commit_event(sha=f"{i:040x}") for i in range(4)]
     await produce(kafka.bootstrap_servers, topics.code_changes, commits, key=b"octo/app")
     gateway = claude_gateway(sim, max_retries=0)
@@ -101,6 +104,11 @@ async def test_an_always_failing_type_is_dead_lettered_after_max_attempts_and_th
         assert meta[h.REPLAY_TOPIC] == topics.requests  # the failed request alone is re-driven
         assert AnalysisRequest.model_validate_json(record.value).analysis_type is AnalysisType.CODE_QUALITY
     assert elapsed < 20  # backoffs 0.2 s and 0.4 s: due retries were not held back
+    retries = [h.as_dict(r.headers) for r in await records_in(kafka.bootstrap_servers, topics.retry)]
+    groups = [meta for meta in retries if meta.get(h.RECORD_TYPE) == "retry_group"]
+    assert len(groups) >= 8 and {meta[h.ATTEMPT] for meta in groups} == {"1", "2"}  # failed fused calls
+    calls = sim.stats()["by_schema"]  # fused on the first run and its retry, each alone on the last
+    assert (calls["FusedAnalysis"], calls["CodeQualityResult"]) == (8, 4)
 
 
 async def test_a_due_retry_is_not_held_back_by_a_later_one(

@@ -141,5 +141,6 @@ async def test_live_events_keep_their_pace_while_a_backfill_runs(
             f" ({backfilled / elapsed:.1f}/s, share {share_per_s:.0f} requests/s)"
         )
     assert backfilled > 0  # the backfill made progress ...
-    assert backfilled <= share_per_s * (elapsed + 2 * WINDOW_S) + 1  # ... within its share
+    calls = backfilled / 3  # a commit's three results come from one fused call
+    assert calls <= share_per_s * (elapsed + 2 * WINDOW_S) + 1  # ... within its share
     assert beside <= 2 * alone + 0.5  # and live events were not held behind it

@@ -16,10 +16,14 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from consumers import headers as h
 from consumers.config import RoutingConfig, Topics
-from consumers.routing import route_code_change
+from consumers.decode import retried_requests
+from consumers.routing import CODE_CHANGE_ANALYSES, route_code_change
+from consumers.topics import admin_client
 from schemas.events import parse_code_change
 from schemas.request import AnalysisRequest
 from tests.conftest import free_port
@@ -164,6 +168,20 @@ async def in_flight(port: int) -> float:
     return 0.0
 
 
+async def assignments(kafka: KafkaBroker, group: str, topic: str) -> list[set[int]]:
+    """The partitions of `topic` the group's coordinator gave each member, as it describes the group
+    (a member that joined and has no assignment yet, during a rebalance, owns none)."""
+    async with admin_client(kafka.bootstrap_servers) as admin:
+        [response] = await admin.describe_consumer_groups([group])
+    [described] = response.to_object()["groups"]
+    owned: list[set[int]] = []
+    for member in described["members"]:
+        given = member["member_assignment"]
+        assignment = ConsumerProtocolMemberAssignment.decode(given).partitions() if given else []
+        owned.append({tp.partition for tp in assignment if tp.topic == topic})
+    return owned
+
+
 async def committed(kafka: KafkaBroker, group: str, topic: str, partitions: int) -> int:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False
@@ -184,7 +202,8 @@ async def test_sigterm_with_calls_in_flight_exits_cleanly_and_loses_nothing(
         env = environment(kafka, topics, slow, group, SHUTDOWN_GRACE_S="0.5")
         first = ProcessorProcess(env, tmp_path)
         await first.start()
-        while await in_flight(int(env["HTTP_PORT"])) < len(expected):  # every call is out, none answered
+        calls = len(expected) // len(CODE_CHANGE_ANALYSES)  # a commit's three analyses are one fused call
+        while await in_flight(int(env["HTTP_PORT"])) < calls:  # every commit's call is out, none answered
             await asyncio.sleep(0.1)
         first.signal(signal.SIGTERM)
         code, output = await first.wait(timeout_s=30)
@@ -194,8 +213,9 @@ async def test_sigterm_with_calls_in_flight_exits_cleanly_and_loses_nothing(
             await committed(kafka, group, topics.code_changes, topics.partitions) == 8
         )  # every input settled
         # the routed requests, and the team_health each of the 8 repositories' first activity asks for
-        parked = await consume_all(kafka.bootstrap_servers, topics.retry, len(expected) + 8, timeout_s=10)
-        requests = [AnalysisRequest.model_validate_json(r.value) for r in parked]
+        calls_parked = calls + 8  # each commit's fused call parked as one record (a retry group)
+        parked = await consume_all(kafka.bootstrap_servers, topics.retry, calls_parked, timeout_s=10)
+        requests = [request for r in parked for request in retried_requests(r.value, h.as_dict(r.headers))]
         assert {r.request_id for r in requests if r.request_id in expected} == expected
         assert Counter(r.analysis_type.value for r in requests if r.request_id not in expected) == {
             "team_health": 8
@@ -241,6 +261,13 @@ async def test_two_instances_share_partitions_and_survive_losing_one(
     try:
         while sim.stats()["total"] < 30:
             await asyncio.sleep(0.05)
+        if kafka.backend != "tansu":  # Tansu describes its groups' members without their assignments
+            owned: list[set[int]] = []
+            async with asyncio.timeout(20):  # until the group settled with both
+                while len(owned) != 2 or not all(owned):
+                    owned = await assignments(kafka, group, topics.code_changes)
+                    await asyncio.sleep(0.1)
+            assert not owned[0] & owned[1], owned  # the group split the partitions between them
         await one.kill()
         assert expected <= await outcomes(kafka, topics, expected, timeout_s=120)
     finally:

@@ -152,7 +152,10 @@ async def test_a_number_no_json_writer_takes_is_dead_lettered_with_the_activity_
 async def test_the_counters_of_records_written_equal_what_the_topics_hold(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:
-    sim.add_rules({"match": "CodeQualityResult", "kind": "server_error"})  # retried, then dead-lettered
+    sim.add_rules(  # retried, then dead-lettered; the second rule fails the commit's fused call
+        {"match": "CodeQualityResult", "kind": "server_error"},
+        {"part": "code_quality", "kind": "server_error"},
+    )
     commits = [commit_event(sha=f"{i:040x}") for i in range(4)]
     await produce(kafka.bootstrap_servers, topics.code_changes, commits, key=b"octo/app")
     await produce(kafka.bootstrap_servers, topics.activity, [b"not json", b"[]"], key=b"k")

@@ -16,13 +16,14 @@ from prometheus_client import CollectorRegistry
 
 from aexy_dev.broker.kafka import ApacheKafka
 from aexy_dev.simulator import SimulatorConfig, running_simulator
+from consumers import headers as h
 from consumers.config import RoutingConfig, Topics
+from consumers.decode import retried_requests
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import STOP_BUDGET_S
 from consumers.routing import route_code_change
 from consumers.topics import ensure_topics
 from schemas.events import parse_code_change
-from schemas.request import AnalysisRequest
 from tests.pipeline.harness import claude_gateway, commit_event, processor_config, running
 from tests.pipeline.test_lifecycle import (
     ProcessorProcess,
@@ -44,7 +45,13 @@ async def test_a_stop_starts_no_new_call_and_parks_what_did_not_start(
     async with running_simulator(SimulatorConfig(protocol="anthropic", latency_ms=1000)) as sim:
         commits = [commit_event(sha=uuid.uuid4().hex + "0" * 8) for _ in range(10)]
         await produce(kafka.bootstrap_servers, topics.code_changes, commits, key=b"octo/app")
-        config = processor_config(kafka.bootstrap_servers, topics, max_in_flight=4, shutdown_grace_s=5.0)
+        config = processor_config(
+            kafka.bootstrap_servers,
+            topics,
+            max_in_flight=4,
+            shutdown_grace_s=5.0,
+            routing=RoutingConfig(fuse_code_analyses=False),  # one call per request, as counted below
+        )
         metrics = ProcessorMetrics(CollectorRegistry())
         gateway = claude_gateway(sim)
         async with running(config, gateway, metrics=metrics):
@@ -138,6 +145,8 @@ async def _unended_below_commits(kafka: KafkaBroker, topics: Topics, group: str)
     }
     ended = {orjson.loads(r.value)["request_id"] for r in await read_all(kafka, topics.results)}
     ended |= {
-        AnalysisRequest.model_validate_json(r.value).request_id for r in await read_all(kafka, topics.retry)
+        request.request_id
+        for r in await read_all(kafka, topics.retry)
+        for request in retried_requests(r.value, h.as_dict(r.headers))
     }
     return wanted - ended

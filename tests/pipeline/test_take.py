@@ -103,7 +103,8 @@ async def test_a_call_to_make_the_activity_state_or_a_retry_not_due_gets_a_task(
 async def test_a_replay_with_a_warm_cache_is_committed_to_the_end(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:
-    """The same commit read 30 times (a replay): 90 results, 3 calls, every offset committed."""
+    """The same commit read 30 times (a replay): 90 results, 1 call (its three analyses fused),
+    every offset committed."""
     value = commit_event()
     await produce(kafka.bootstrap_servers, topics.code_changes, [value] * 30)
     gateway = claude_gateway(sim)
@@ -114,7 +115,7 @@ async def test_a_replay_with_a_warm_cache_is_committed_to_the_end(
     assert len(results) == 90
     sources = [orjson.loads(r.value)["source"] for r in results]
     assert len({(source["partition"], source["offset"]) for source in sources}) == 30  # 3 results each
-    assert sim.stats()["total"] == 3
+    assert sim.stats()["total"] == 1
     assert await committed(kafka, config.group_id, topics.code_changes, topics.partitions) == 30
 
 

@@ -89,10 +89,11 @@ def _kafka_runnable() -> bool:
         java()
     except KafkaUnavailableError:
         return False
-    return shutil.which("mvn") is not None or (cache_root() / _kafka_version()).is_dir()
+    return shutil.which("mvn") is not None or (cache_root() / kafka_version()).is_dir()
 
 
-def _kafka_version() -> str:
+def kafka_version() -> str:
+    """The Apache Kafka version the tests start (`AEXY_TEST_KAFKA_VERSION`, else the default)."""
     return os.environ.get(VERSION_ENV) or DEFAULT_VERSION
 
 
@@ -144,7 +145,7 @@ def kafka(pytestconfig: pytest.Config) -> Iterator[KafkaBroker]:
     if backend == "external":
         yield KafkaBroker(os.environ[BOOTSTRAP_ENV], "external", True, True)
     elif backend == "kafka":
-        with ApacheKafka(version=_kafka_version()) as broker:
+        with ApacheKafka(version=kafka_version()) as broker:
             yield KafkaBroker(broker.bootstrap_servers, "kafka", True, True)
     elif backend == "testcontainers":
         with _kafka_container() as bootstrap_servers:
@@ -225,7 +226,11 @@ async def produce(
 async def records_in(bootstrap_servers: str, topic: str) -> list[Any]:
     """Every record `topic` holds now: read from the beginning up to each partition's end offset."""
     partitions = await topic_partitions(bootstrap_servers, [topic])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # as the seek below: aiokafka may apply either reset (docs/kafka.md)
+    )
     records: list[Any] = []
     try:
         await consumer.start()

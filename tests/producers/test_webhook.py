@@ -185,8 +185,9 @@ class Collector:
 
     async def __aenter__(self) -> Collector:
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=20
-        )
+            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=20,
+            auto_offset_reset="earliest",  # as the seek below: aiokafka may apply either (docs/kafka.md)
+        )  # fmt: skip
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap_servers, acks="all", enable_idempotence=False
         )

@@ -221,10 +221,44 @@ function connect() {
   S.source = source;
   source.addEventListener("open", () => { S.connected = true; schedule(); });
   source.addEventListener("error", () => { S.connected = false; schedule(); });
-  source.addEventListener("snapshot", (event) => load(JSON.parse(event.data)));
-  source.addEventListener("result", (event) => { S.id = event.lastEventId; applyResult(JSON.parse(event.data)); });
+  source.addEventListener("snapshot", (event) => { INBOX.clear(); load(JSON.parse(event.data)); });
+  source.addEventListener("result", (event) => { S.id = event.lastEventId; INBOX.put(event.data); });
   source.addEventListener("status", (event) => { S.id = event.lastEventId; S.status = JSON.parse(event.data); schedule(); });
 }
+
+// -- the inbox: results applied in short slices, not while the browser hands them over ----------------
+
+const SLICE_MS = 8;
+const INBOX = {
+  /* A burst arrives as hundreds of events in one task of the browser's; each only queues its text
+     here. They are parsed and applied in slices of SLICE_MS, each its own task, so clicks, scrolling
+     and frames get their turn between slices. Applying coalesces: the state keeps one entry per key,
+     and the next render draws each changed row once, however many results it got meanwhile. */
+  queue: [],
+  head: 0,
+  waking: false,
+  channel: new MessageChannel(),
+  put(data) {
+    this.queue.push(data);
+    if (!this.waking) { this.waking = true; this.channel.port2.postMessage(null); }
+  },
+  clear() {
+    this.queue = [];
+    this.head = 0;
+  },
+  slice() {
+    this.waking = false;
+    const until = performance.now() + SLICE_MS;
+    while (this.head < this.queue.length && performance.now() < until) {
+      const data = this.queue[this.head];
+      this.queue[this.head++] = null;
+      applyResult(JSON.parse(data));
+    }
+    if (this.head < this.queue.length) { this.waking = true; this.channel.port2.postMessage(null); }
+    else this.clear();
+  },
+};
+INBOX.channel.port1.onmessage = () => INBOX.slice();
 
 async function start() {
   bindControls();
@@ -254,11 +288,11 @@ function render() {
   for (const link of document.querySelectorAll("#nav a")) {
     link.classList.toggle("active", link.dataset.view === view || (view === "developer" && link.dataset.view === "people"));
   }
-  renderStatus();
   if (view === "team") renderTeams();
   else if (view === "people") renderPeople();
   else if (view === "developer") renderDeveloper(params().get("dev") || "");
   else renderFeed();
+  renderStatus();  // after the view: the people table measures itself first, before anything changed
 }
 
 function renderStatus() {
@@ -326,7 +360,9 @@ function sortedPeople() {
 }
 
 function renderPeople() {
+  const tbody = document.getElementById("people-body");
   const { rows, spec } = sortedPeople();
+  const [first, last] = shownRange(tbody, rows.length);  // before any change: the last frame's layout
   const columns = peopleColumns();
   document.getElementById("people-head").replaceChildren(...columns.map((column) => {
     const state = spec === column.id ? "ascending" : spec === `-${column.id}` ? "descending" : "none";
@@ -340,7 +376,7 @@ function renderPeople() {
   document.getElementById("people-empty").hidden = rows.length > 0;
   const body = [];
   const minute = Math.floor(Date.now() / 60000);
-  for (const row of rows) {
+  for (const row of rows.slice(first, last)) {
     const open = S.open.has(row.subject);
     const cached = CACHE.people.get(row.subject);
     if (cached && cached.row === row && cached.open === open && cached.minute === minute) {
@@ -351,8 +387,38 @@ function renderPeople() {
     CACHE.people.set(row.subject, { row, open, minute, nodes });
     body.push(...nodes);
   }
-  patch(document.getElementById("people-body"), body);
+  if (first > 0) body.unshift(spacer("above", first, columns.length));
+  if (last < rows.length) body.push(spacer("below", rows.length - last, columns.length));
+  patch(tbody, body);
   document.getElementById("people-csv").href = `/api/export.csv?table=people&sort=${encodeURIComponent(spec)}`;
+}
+
+// Only the rows on screen (and OVERSCAN_ROWS either side) are in the table once it has more than
+// WINDOW_ROWS: the rest are two spacer rows of their estimated height. A burst changes every row,
+// and laying out hundreds of rows nobody sees kept the page from answering for a third of a second.
+const WINDOW_ROWS = 120;
+const OVERSCAN_ROWS = 15;
+const SPACERS = { above: null, below: null };
+let rowPx = 36;
+
+function shownRange(tbody, count) {
+  if (count <= WINDOW_ROWS) return [0, count];
+  const sample = tbody.querySelector("tr.row");
+  if (sample) rowPx = sample.getBoundingClientRect().height || rowPx;  // laid out last frame: no new layout
+  const top = tbody.getBoundingClientRect().top;  // the first row's place: negative once scrolled past
+  const first = Math.max(0, Math.floor(-top / rowPx) - OVERSCAN_ROWS);
+  const last = Math.min(count, Math.ceil((window.innerHeight - top) / rowPx) + OVERSCAN_ROWS);
+  return [Math.min(first, Math.max(0, count - 1)), Math.max(last, Math.min(count, first + 1))];
+}
+
+function spacer(where, rows, width) {
+  /* One row standing for `rows` rows not built; kept from frame to frame (only its height changes). */
+  let node = SPACERS[where];
+  if (!node || node.firstChild.colSpan !== width) {
+    node = SPACERS[where] = h("tr", { class: "spacer", "aria-hidden": "true" }, h("td", { colspan: width }));
+  }
+  node.firstChild.style.height = `${(rows * rowPx).toFixed(0)}px`;  // CSSOM: no inline style attribute
+  return node;
 }
 
 function personRows(row, open, width) {
@@ -586,6 +652,7 @@ function bindControls() {
   });
   document.getElementById("new-count").addEventListener("click", () => document.getElementById("pause").click());
   window.addEventListener("popstate", schedule);
+  window.addEventListener("scroll", () => { if (currentView() === "people" && S.people.size > WINDOW_ROWS) schedule(); }, { passive: true });
   setInterval(schedule, 30000);  // the "… ago" times
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 Doc = dict[str, Any]
@@ -22,6 +22,10 @@ class StateStore(Protocol):
 
     async def seen(self, marker: str) -> bool:
         """Whether `marker` was set (by `first` or `change_once`), without setting it."""
+        ...
+
+    async def seen_among(self, markers: Sequence[str]) -> frozenset[str]:
+        """Those of `markers` that were set, read in one step."""
         ...
 
     async def load(self, key: str) -> Doc | None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 
 from cachetools import TTLCache
 
@@ -28,6 +29,9 @@ class MemoryStateStore:
 
     async def seen(self, marker: str) -> bool:
         return marker in self._markers
+
+    async def seen_among(self, markers: Sequence[str]) -> frozenset[str]:
+        return frozenset(marker for marker in markers if marker in self._markers)
 
     async def load(self, key: str) -> Doc | None:
         found = self._docs.get(key)

@@ -2,158 +2,180 @@
 
 `<prefix>of:<key>` holds the canonical key of the key's set, `<prefix>set:<canonical key>` the set's
 members (a Redis set), `<prefix>pending:<canonical key>` the merges into the set not yet settled (a
-hash: merged canonical id -> via). A link is one WATCH/MULTI transaction over the pointers of both
-keys, their sets and pending merges: a link racing another instance's on the same sets is applied
-again to the new value, and the merges it makes are recorded in the same MULTI as the link. A look-up
-reads the set and renews the TTL of every member's pointer, the set and its pending merges in one
-transaction too, so a person's keys expire together, the TTL after they were last looked up.
+hash: merged canonical id -> via). Every method is one Lua script, run by Redis as one atomic step:
+a link reads both keys' sets, joins them and records the merges it makes; a look-up reads the set
+and renews the TTL of every member's pointer, the set and its pending merges, so a person's keys
+expire together, the TTL after they were last looked up. No other client's change can get in
+between, so nothing is ever retried and no number of concurrent calls about one person can make one
+give up (an optimistic WATCH would: every look-up renews the pointers the others watch). The scripts
+find a set's keys as they go, so the store needs one Redis server (not Cluster); they write a set's
+members in parts (Lua unpacks at most about 8,000 values at once).
+
+A key's pointer counts only while its set still lists the key (either may have expired alone), as
+in the memory store; canonical keys are compared byte by byte (code points, as Python sorts them),
+whatever the server's locale.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError
 
 from consumers.activity.store.base import StateUnavailable
-from consumers.activity.store.redis import BACKOFF_S, MAX_CONCURRENT
+from consumers.activity.store.redis import MAX_CONCURRENT
 from consumers.identity import keys
 from consumers.identity.store.base import Joined
 
 PREFIX = "aexy:identity:"
-ATTEMPTS = 20
-Step = Callable[..., Awaitable[Any]]
+
+COMMON = """
+local prefix, ttl = ARGV[1], tonumber(ARGV[2])
+local function of(key) return prefix .. 'of:' .. key end
+local function set_of(root) return prefix .. 'set:' .. root end
+local function pending_of(root) return prefix .. 'pending:' .. root end
+local function found(key)
+  local root = redis.call('GET', of(key))
+  if root and redis.call('SISMEMBER', set_of(root), key) == 1 then return root end
+  return false
+end
+local function less(x, y)
+  for i = 1, math.min(#x, #y) do
+    local cx, cy = string.byte(x, i), string.byte(y, i)
+    if cx ~= cy then return cx < cy end
+  end
+  return #x < #y
+end
+local function lowest(members, kind)
+  local best = false
+  for _, m in ipairs(members) do
+    if (kind == '' or string.sub(m, 1, #kind) == kind) and (not best or less(m, best)) then best = m end
+  end
+  return best
+end
+local function chunked(command, key, items)
+  for i = 1, #items, 1000 do redis.call(command, key, unpack(items, i, math.min(i + 999, #items))) end
+end
+local function renewed(root, members)
+  for _, m in ipairs(members) do redis.call('SET', of(m), root, 'EX', ttl) end
+  redis.call('EXPIRE', set_of(root), ttl)
+  redis.call('EXPIRE', pending_of(root), ttl)
+  return {root, members, {}, redis.call('HGETALL', pending_of(root))}
+end
+"""
+
+FIND = (
+    COMMON
+    + """
+local key = ARGV[3]
+local root = found(key) or key
+redis.call('SADD', set_of(root), key)
+return renewed(root, redis.call('SMEMBERS', set_of(root)))
+"""
+)
+
+LINK = (
+    COMMON
+    + f"""
+local a, b, via = ARGV[3], ARGV[4], ARGV[5]
+local ra, rb = found(a), found(b)
+if ra and ra == rb then return renewed(ra, redis.call('SMEMBERS', set_of(ra))) end
+local roots = {{}}
+if ra then roots[#roots + 1] = ra end
+if rb and rb ~= ra then roots[#roots + 1] = rb end
+table.sort(roots, less)
+local members, seen = {{}}, {{}}
+local function add(m) if not seen[m] then seen[m] = true; members[#members + 1] = m end end
+add(a)
+add(b)
+local pending = {{}}
+for _, r in ipairs(roots) do
+  for _, m in ipairs(redis.call('SMEMBERS', set_of(r))) do add(m) end
+  local held = redis.call('HGETALL', pending_of(r))
+  for i = 1, #held, 2 do pending[held[i]] = held[i + 1] end
+end
+local root = lowest(members, '{keys.LOGIN}') or lowest(members, '{keys.EMAIL}') or lowest(members, '')
+local replaced = {{}}
+for _, r in ipairs(roots) do
+  if r ~= root then
+    replaced[#replaced + 1] = r
+    pending[string.sub(r, string.find(r, ':', 1, true) + 1)] = via
+  end
+  redis.call('DEL', set_of(r), pending_of(r))
+end
+for _, m in ipairs(members) do redis.call('SET', of(m), root, 'EX', ttl) end
+chunked('SADD', set_of(root), members)
+redis.call('EXPIRE', set_of(root), ttl)
+local flat = {{}}
+for name, how in pairs(pending) do flat[#flat + 1] = name; flat[#flat + 1] = how end
+if #flat > 0 then
+  chunked('HSET', pending_of(root), flat)
+  redis.call('EXPIRE', pending_of(root), ttl)
+end
+return {{root, members, replaced, flat}}
+"""
+)
+
+SETTLE = (
+    COMMON
+    + """
+local now = found(ARGV[3])
+if not now then return 0 end
+local names = {}
+for i = 4, #ARGV do names[#names + 1] = ARGV[i] end
+chunked('HDEL', pending_of(now), names)
+return 1
+"""
+)
 
 
 class RedisIdentityStore:
     def __init__(
         self, client: Redis, ttl_s: int, prefix: str = PREFIX, max_concurrent: int = MAX_CONCURRENT
     ) -> None:
-        self._client = client
         self._ttl_s = ttl_s
         self._prefix = prefix
         self._gate = asyncio.Semaphore(max_concurrent)
+        self._find = client.register_script(FIND)
+        self._link = client.register_script(LINK)
+        self._settle = client.register_script(SETTLE)
 
     async def find(self, key: str) -> Joined:
         async with self._gate, _outage():
-            joined: Joined = await self._transaction((key,), self._lookup)
-            return joined
+            return _joined(await self._find(args=self._args(key)))
 
     async def link(self, a: str, b: str, via: str) -> Joined:
         async with self._gate, _outage():
-            joined: Joined = await self._transaction((a, b), functools.partial(self._join, via=via))
-            return joined
+            return _joined(await self._link(args=self._args(a, b, via)))
 
     async def settle(self, root: str, merged: Iterable[str]) -> None:
         names = sorted(set(merged))
         if names:
             async with self._gate, _outage():
-                await self._transaction((root,), functools.partial(self._settle, merged=names))
+                await self._settle(args=self._args(root, *names))
 
     async def aclose(self) -> None:
         return None  # the client belongs to the composition root
 
-    async def _transaction(self, names: tuple[str, ...], step: Step) -> Any:
-        """`step` inside WATCH on the pointers of `names`, again while another instance's change
-        to what it read gets in between."""
-        async with self._client.pipeline(transaction=True) as pipe:
-            for _ in range(ATTEMPTS):
-                try:
-                    await pipe.watch(*(self._of(name) for name in names))
-                    return await step(pipe, *names)
-                except WatchError:
-                    await asyncio.sleep(random.uniform(0, BACKOFF_S))
-        raise StateUnavailable(f"identity store: {ATTEMPTS} concurrent changes in a row to {names}")
+    def _args(self, *values: str) -> list[str | int]:
+        return [self._prefix, self._ttl_s, *values]
 
-    async def _lookup(self, pipe: Pipeline, key: str) -> Joined:
-        """The key's set (registered as a set of its own if its pointer is gone), every member's TTL
-        renewed."""
-        found = _text(await pipe.get(self._of(key)))
-        root = found or key
-        await pipe.watch(self._set(root))
-        members = await self._members(pipe, root)
-        pending = await self._pending(pipe, root)
-        pipe.multi()  # type: ignore[no-untyped-call]
-        if found is None:
-            pipe.set(self._of(key), root, ex=self._ttl_s)
-        if key not in members:
-            members |= {key}
-            pipe.sadd(self._set(root), key)
-        self._renew(pipe, root, members)
-        await pipe.execute()
-        return Joined(root, frozenset(members), (), tuple(sorted(pending.items())))
 
-    async def _join(self, pipe: Pipeline, a: str, b: str, *, via: str) -> Joined:
-        found = [_text(await pipe.get(self._of(a))), _text(await pipe.get(self._of(b)))]
-        roots = sorted({root for root in found if root is not None})
-        if roots:
-            await pipe.watch(*(self._set(root) for root in roots), *(self._pending_of(r) for r in roots))
-        sets = [await self._members(pipe, root) for root in roots]
-        pendings = [await self._pending(pipe, root) for root in roots]
-        if found[0] is not None and found[0] == found[1] and a in sets[0] and b in sets[0]:
-            pipe.multi()  # type: ignore[no-untyped-call]
-            self._renew(pipe, found[0], sets[0])
-            await pipe.execute()
-            return Joined(found[0], frozenset(sets[0]), (), tuple(sorted(pendings[0].items())))
-        members = frozenset({a, b}.union(*sets))
-        root = keys.canonical(members)
-        replaced = tuple(keys.value(r) for r in roots if r != root)
-        pending = {name: how for found_pending in pendings for name, how in found_pending.items()}
-        pending.update(dict.fromkeys(replaced, via))
-        pipe.multi()  # type: ignore[no-untyped-call]
-        self._write(pipe, root, members, roots, pending)
-        await pipe.execute()
-        return Joined(root, members, replaced, tuple(sorted(pending.items())))
-
-    async def _settle(self, pipe: Pipeline, root: str, *, merged: list[str]) -> None:
-        now = _text(await pipe.get(self._of(root)))
-        if now is None:
-            return  # expired: nothing pending any more
-        pipe.multi()  # type: ignore[no-untyped-call]
-        pipe.hdel(self._pending_of(now), *merged)
-        await pipe.execute()
-
-    def _write(
-        self, pipe: Pipeline, root: str, members: frozenset[str], old: Iterable[str], pending: dict[str, str]
-    ) -> None:
-        for name in old:
-            pipe.delete(self._set(name), self._pending_of(name))
-        for member in members:
-            pipe.set(self._of(member), root, ex=self._ttl_s)
-        pipe.sadd(self._set(root), *members)
-        pipe.expire(self._set(root), self._ttl_s)
-        if pending:
-            pipe.hset(self._pending_of(root), mapping=pending)  # type: ignore[arg-type]
-            pipe.expire(self._pending_of(root), self._ttl_s)
-
-    def _renew(self, pipe: Pipeline, root: str, members: Iterable[str]) -> None:
-        for member in members:
-            pipe.expire(self._of(member), self._ttl_s)
-        pipe.expire(self._set(root), self._ttl_s)
-        pipe.expire(self._pending_of(root), self._ttl_s)
-
-    async def _members(self, pipe: Pipeline, root: str) -> set[str]:
-        return {_text(m) or "" for m in await pipe.smembers(self._set(root))}
-
-    async def _pending(self, pipe: Pipeline, root: str) -> dict[str, str]:
-        found = await pipe.hgetall(self._pending_of(root))
-        return {_text(name) or "": _text(via) or "" for name, via in found.items()}
-
-    def _of(self, key: str) -> str:
-        return f"{self._prefix}of:{key}"
-
-    def _set(self, root: str) -> str:
-        return f"{self._prefix}set:{root}"
-
-    def _pending_of(self, root: str) -> str:
-        return f"{self._prefix}pending:{root}"
+def _joined(answer: Sequence[Any]) -> Joined:
+    """A script's answer: the set's canonical key, its members, the canonical keys of the sets the
+    call replaced, and its pending merges (a flat list of merged canonical id, via)."""
+    root, members, replaced, pending = answer
+    flat = [_text(item) for item in pending]
+    return Joined(
+        _text(root),
+        frozenset(_text(member) for member in members),
+        tuple(keys.value(old) for old in sorted(_text(r) for r in replaced)),
+        tuple(sorted(zip(flat[::2], flat[1::2], strict=True))),
+    )
 
 
 @asynccontextmanager
@@ -164,5 +186,5 @@ async def _outage() -> AsyncIterator[None]:
         raise StateUnavailable(f"identity store: {type(exc).__name__}: {exc}") from exc
 
 
-def _text(raw: bytes | str | None) -> str | None:
+def _text(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw

@@ -221,8 +221,13 @@ def _tail(done: subprocess.CompletedProcess[str], lines: int = 20) -> str:
 
 
 def _cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes in unpadded base64url, as `kafka-storage random-uuid` gives."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A Kafka cluster id: 16 random bytes in unpadded base64url, as `kafka-storage random-uuid` gives,
+    and like Kafka's `Uuid.randomUuid` never one starting with "-" (the storage tool would read it as
+    an option)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
 
 
 def _properties_text(properties: Mapping[str, str]) -> str:

@@ -164,6 +164,17 @@ class BrokerProcess:
             self._process.wait()
         self.stop()
 
+    def restart(self) -> Self:
+        """Start again on the port it last served (after `kill()` or `stop()`), as a broker restarted
+        in place: clients configured with its address find it again. `BrokerStartError` if another
+        process took the port meanwhile."""
+        if self._process is not None:
+            raise RuntimeError(f"the {self.name} is still running")
+        if self._port is None:
+            raise RuntimeError(f"the {self.name} was never started")
+        self._requested_port = self._port
+        return self.start()
+
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the broker's log, without colour codes ("" if there is none)."""
         return _tail(self._log_path, lines)

@@ -23,6 +23,8 @@ class Summary:
     tokens_in: int
     tokens_out: int
     cost_usd: float
+    calls_saved: int
+    """Provider calls saved by fusing the analyses of the same material into one call."""
 
     @classmethod
     def of(cls, registry: CollectorRegistry, inputs: Mapping[str, int]) -> Summary:
@@ -41,6 +43,7 @@ class Summary:
             tokens_in=count("aexy_llm_tokens_total", direction="input"),
             tokens_out=count("aexy_llm_tokens_total", direction="output"),
             cost_usd=total(registry, "aexy_llm_cost_usd_total"),
+            calls_saved=count("aexy_llm_fused_calls_saved_total"),
         )
 
     @property
@@ -56,5 +59,6 @@ class Summary:
             f"({self.skipped} asked for no analysis), {self.results} results, "
             f"{self.dead_letters} dead letters, {self.parked} parked for retry, "
             f"cache hit rate {self.cache_hit_rate}, tokens {self.tokens_in + self.tokens_out} "
-            f"({self.tokens_in} in, {self.tokens_out} out), cost ${self.cost_usd:.4f}"
+            f"({self.tokens_in} in, {self.tokens_out} out), cost ${self.cost_usd:.4f}, "
+            f"{self.calls_saved} provider calls saved by fusing analyses"
         )

@@ -1,4 +1,5 @@
-"""How results are shown as they arrive: a rich live table on a terminal, plain lines otherwise."""
+"""How results are shown as they arrive: a rich live table on a terminal, short plain lines otherwise
+(`aexy_dev/demo/line.py`)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,17 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from aexy_stream.cli.digest import Row
+from aexy_dev.demo.line import Shown
 
 COLUMNS: dict[str, dict[str, Any]] = {
-    "subject": {"max_width": 28},
+    "time": {},
     "analysis": {},
-    "key fields": {"ratio": 1},
-    "provider": {},
-    "cache": {},
-    "latency": {"justify": "right"},
+    "subject": {"ratio": 1, "max_width": 28},
+    "score": {"justify": "right"},
+    "level": {"max_width": 16},
+    "provider / reason": {"max_width": 40},
 }
-"""Columns and their layout: the key fields take the width the others leave."""
+"""Columns and their layout: the subject takes the width the others leave."""
 CHROME_LINES = 8
 """Lines of the terminal the table's title, header, caption and borders take."""
 MIN_ROWS = 5
@@ -34,7 +35,7 @@ class ResultView(Protocol):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    def add(self, rows: Iterable[Row]) -> None: ...
+    def add(self, rows: Iterable[Shown]) -> None: ...
 
 
 def view_for(console: Console) -> ResultView:
@@ -42,7 +43,7 @@ def view_for(console: Console) -> ResultView:
 
 
 class PlainLines:
-    """CI, pipes: one line per result, printed as it arrives."""
+    """CI, pipes: one short line per record, printed as it arrives."""
 
     def __init__(self, console: Console) -> None:
         self._console = console
@@ -55,16 +56,16 @@ class PlainLines:
     ) -> None:
         return None
 
-    def add(self, rows: Iterable[Row]) -> None:
+    def add(self, rows: Iterable[Shown]) -> None:
         for row in rows:
-            self._console.print(f"result: {row.line()}", markup=False, highlight=False, soft_wrap=True)
+            self._console.print(row.line(), markup=False, highlight=False, soft_wrap=True)
 
 
 class LiveTable:
     """A terminal: the newest results that fit on the screen, redrawn as they arrive."""
 
     def __init__(self, console: Console) -> None:
-        self._rows: deque[Row] = deque(maxlen=max(console.height - CHROME_LINES, MIN_ROWS))
+        self._rows: deque[Shown] = deque(maxlen=max(console.height - CHROME_LINES, MIN_ROWS))
         self._count = 0
         self._live = Live(self._table(), console=console, refresh_per_second=8)
 
@@ -77,7 +78,7 @@ class LiveTable:
     ) -> None:
         self._live.stop()
 
-    def add(self, rows: Iterable[Row]) -> None:
+    def add(self, rows: Iterable[Shown]) -> None:
         before = self._count
         for row in rows:
             self._rows.append(row)
@@ -90,10 +91,9 @@ class LiveTable:
         for name, layout in COLUMNS.items():
             table.add_column(name, overflow="ellipsis", no_wrap=True, **layout)
         for row in self._rows:
-            style = "red" if row.kind == "dead letter" else None
-            table.add_row(
-                row.subject, row.kind, row.digest, row.provider, row.cache, row.latency, style=style
-            )
+            style = "red" if row.label in ("dead letter", "unreadable") else None
+            kind = row.kind if row.label == "result" else f"{row.label}: {row.kind}"
+            table.add_row(row.at, kind, row.subject, row.score, row.word, row.source, style=style)
         return table
 
     def _caption(self) -> str:

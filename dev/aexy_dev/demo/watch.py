@@ -1,4 +1,4 @@
-"""Reading `analysis.results` and `analysis.dlq` from their start, as rows, while the demo runs.
+"""Reading `analysis.results` and `analysis.dlq` from their start, as short lines, while the demo runs.
 
 No consumer group: every partition is read from offset 0 (the demo's broker is new and in memory,
 so everything on these topics is the demo's own).
@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from aexy_dev.demo.completion import Seen
-from aexy_stream.cli.digest import Row, dead_letter_row, record_line, result_row
+from aexy_dev.demo.line import Shown, dead_letter_shown, result_shown
 from aexy_stream.cli.reader import assigned_consumer
 
 
@@ -33,14 +33,14 @@ class Watcher:
         self._results_topic = results_topic
         self.seen = Seen()
 
-    async def rows(self, timeout_s: float) -> list[Row]:
-        """The records that arrived (waiting up to `timeout_s` for the first), as rows."""
+    async def rows(self, timeout_s: float) -> list[Shown]:
+        """The records that arrived (waiting up to `timeout_s` for the first), as short lines."""
         batch = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000))
         return [self._row(record) for records in batch.values() for record in records]
 
-    def _row(self, record: Any) -> Row:
+    def _row(self, record: Any) -> Shown:
         if record.topic == self._results_topic:
             self.seen = Seen(self.seen.results + 1, self.seen.dead_letters)
-            return result_row(record.value) or Row("-", "unreadable result", record_line(record))
+            return result_shown(record)
         self.seen = Seen(self.seen.results, self.seen.dead_letters + 1)
-        return dead_letter_row(record)
+        return dead_letter_shown(record)

@@ -1,7 +1,9 @@
 """The model's answers: a schema-valid JSON document per requested schema, cached by schema.
 
 A schema whose `title` (or requested name) is a result model of `schemas.results` gets a validated
-instance of that pydantic model; any other schema gets the generic generator of `instances`.
+instance of that pydantic model; a fused schema (an object whose every property is named after an
+analysis type and holds that type's result schema, inline or as a `$ref`) gets one validated
+instance per part; any other schema gets the generic generator of `instances`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ NO_SCHEMA = "none"
 MAX_CACHED = 1024
 Finish = Literal["stop", "length"]
 
+_BY_TYPE: dict[str, type[ResultModel]] = {analysis.value: model for analysis, model in RESULT_MODELS.items()}
 _MODELS: dict[str, type[ResultModel]] = {
     **{model.__name__: model for model in RESULT_MODELS.values()},
-    **{analysis.value: model for analysis, model in RESULT_MODELS.items()},
+    **_BY_TYPE,
 }
 
 
@@ -54,8 +57,10 @@ class AnswerBook:
         self._cache: dict[bytes, Answer] = {}
         self._last: tuple[Call, Answer] | None = None
 
-    def for_kind(self, kind: str, call: Call) -> Answer:
-        if kind == "invalid_output":
+    def for_kind(self, kind: str, call: Call, part: str | None = None) -> Answer:
+        if kind == "invalid_part" and call.schema is not None and fused_parts(call.schema):
+            return invalid_part(self.valid(call), fused_parts(call.schema) or {}, part)
+        if kind in ("invalid_output", "invalid_part"):
             return invalid_answer(self.valid(call), call.schema)
         if kind == "injection_echo":
             return build_answer(call.schema, call.schema_name, echo=call.last_user)
@@ -92,6 +97,10 @@ def build_answer(schema: JsonObject | None, name: str | None, *, echo: str | Non
     model = result_model_for(schema, name)
     if model is not None:
         return answer_of(model.__name__, model_instance(model, echo))
+    parts = fused_parts(schema)
+    if parts:
+        fused = {key: model_instance(part, echo) for key, part in parts.items()}
+        return answer_of(schema_title(schema, name), fused)
     return answer_of(schema_title(schema, name), instance_of(schema, echo=echo))
 
 
@@ -102,6 +111,36 @@ def result_model_for(schema: JsonObject, name: str | None) -> type[ResultModel] 
         if model is not None and _same_fields(model, schema):
             return model
     return None
+
+
+def fused_parts(schema: JsonObject) -> dict[str, type[ResultModel]]:
+    """The result model of each part of a fused schema, in the schema's order; empty if not fused."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return {}
+    parts: dict[str, type[ResultModel]] = {}
+    for key, part in properties.items():
+        model = _BY_TYPE.get(key)
+        resolved = _dereferenced(part, schema)
+        if model is None or not _same_fields(model, resolved) or "properties" not in resolved:
+            return {}
+        parts[key] = model
+    return parts
+
+
+def _dereferenced(part: object, root: JsonObject) -> JsonObject:
+    """A part's schema, following a local `$ref` (`#/$defs/...`) into the root."""
+    for _ in range(8):
+        if not isinstance(part, dict):
+            return {}
+        ref = part.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            return part
+        node: object = root
+        for name in ref[2:].split("/"):
+            node = node.get(name.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
+        part = node
+    return {}
 
 
 def _same_fields(model: type[ResultModel], schema: JsonObject) -> bool:
@@ -123,6 +162,17 @@ def _model_schema(model: type[ResultModel]) -> JsonObject:
 def schema_title(schema: JsonObject, name: str | None) -> str:
     title = schema.get("title")
     return title if isinstance(title, str) and title else name or "untitled"
+
+
+def invalid_part(valid: Answer, parts: dict[str, type[ResultModel]], part: str | None) -> Answer:
+    """A fused answer whose one part (`part`, else the first) misses its first required field; the
+    other parts stay valid."""
+    target = part if part in parts else next(iter(parts))
+    value = dict(valid.value)
+    required = [name for name, field in parts[target].model_fields.items() if field.is_required()]
+    broken = {key: item for key, item in value[target].items() if key != required[0]} if required else []
+    value[target] = broken
+    return answer_of(valid.title, value)
 
 
 def invalid_answer(valid: Answer, schema: JsonObject | None) -> Answer:

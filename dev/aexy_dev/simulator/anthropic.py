@@ -1,4 +1,5 @@
-"""The Anthropic Messages API: `POST /v1/messages` with structured output or a forced tool."""
+"""The Anthropic Messages API: `POST /v1/messages` with structured output or a forced tool, and
+prompt caching (`cache_control` breakpoints: `prompt_cache`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from aexy_dev.simulator.answers import Answer
@@ -13,6 +15,7 @@ from aexy_dev.simulator.call import (
     BadRequest,
     Call,
     JsonObject,
+    estimate_tokens,
     last_user_text,
     messages_text,
     optional_int,
@@ -30,6 +33,15 @@ from aexy_dev.simulator.dialect import (
     json_response,
     rfc3339_after,
     with_extra,
+)
+from aexy_dev.simulator.prompt_cache import (
+    FIVE_MINUTES,
+    MAX_BREAKPOINTS,
+    TTLS,
+    Breakpoint,
+    CachePlan,
+    minimum_tokens,
+    prefix_key,
 )
 
 MODELS: Mapping[str, str] = MappingProxyType(
@@ -70,14 +82,16 @@ class AnthropicDialect:
         if body.get("stream"):
             raise BadRequest("stream: the simulator only answers non-streaming requests", "stream")
         tool_name, schema = forced_tool(body)
+        model = require_str(body, "model")
         return Call(
-            model=require_str(body, "model"),
+            model=model,
             prompt=f"{text_of(body.get('system'))}\n{messages_text(messages)}",
             last_user=last_user_text(messages),
             schema=schema if tool_name else output_schema(body),
             schema_name=tool_name,
             max_tokens=body["max_tokens"],
             tool_name=tool_name,
+            cache=cache_plan(body, model, messages),
         )
 
     def reply(self, call: Call, answer: Answer, usage: Usage, meta: ReplyMeta) -> web.Response:
@@ -152,13 +166,85 @@ def stop_reason(call: Call, answer: Answer) -> str:
 
 
 def usage_json(usage: Usage) -> JsonObject:
+    """Like the API: `input_tokens` are the tokens neither read from nor written to the cache."""
+    written_5m = usage.cache_write_tokens - usage.cache_write_1h_tokens
     return {
-        "input_tokens": usage.input_tokens,
+        "input_tokens": usage.uncached_input_tokens,
         "output_tokens": usage.output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": usage.cache_write_tokens,
+        "cache_read_input_tokens": usage.cache_read_tokens,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": written_5m,
+            "ephemeral_1h_input_tokens": usage.cache_write_1h_tokens,
+        },
         "service_tier": "standard",
     }
+
+
+def cache_plan(body: JsonObject, model: str, messages: list[JsonObject]) -> CachePlan:
+    """The request's breakpoints, in prompt order (tools, system, messages); a top-level
+    `cache_control` (automatic caching) marks the last block."""
+    segments = _segments(body.get("system"), messages)
+    marks = [(index, ttl) for index, (_, _, ttl) in enumerate(segments) if ttl is not None]
+    tool_marks = sum(1 for tool in _tools(body) if _ttl(tool) is not None)
+    automatic = _ttl(body)
+    if automatic is not None and segments:
+        marks = [*(mark for mark in marks if mark[0] != len(segments) - 1), (len(segments) - 1, automatic)]
+    if len(marks) + tool_marks > MAX_BREAKPOINTS:
+        message = f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided."
+        raise BadRequest(message, "cache_control")
+    if not marks:
+        return CachePlan()
+    fixed = orjson.dumps([model, _tools(body), body.get("output_config"), body.get("output_format")])
+    breakpoints = tuple(_breakpoint(fixed, segments, index, ttl) for index, ttl in marks)
+    return CachePlan(breakpoints=breakpoints, minimum_tokens=minimum_tokens(model))
+
+
+Segment = tuple[bool, str, float | None]
+"""(part of the system prompt?, text, TTL of its breakpoint or None)."""
+
+
+def _segments(system: object, messages: list[JsonObject]) -> list[Segment]:
+    """The prompt's blocks, each with the text `call.prompt` has for it (joined by newlines)."""
+    segments = [(True, text, ttl) for text, ttl in _blocks(system)] if system is not None else []
+    for message in messages:
+        segments += [(False, text, ttl) for text, ttl in _blocks(message.get("content"))]
+    return segments
+
+
+def _blocks(content: object) -> list[tuple[str, float | None]]:
+    if isinstance(content, list) and content:
+        return [(text_of([block]), _ttl(block)) for block in content]
+    return [(text_of(content), None)]
+
+
+def _breakpoint(fixed: bytes, segments: list[Segment], index: int, ttl: float) -> Breakpoint:
+    """The prefix up to and including segment `index`, as the simulator's prompt text spells it."""
+    system = [text for in_system, text, _ in segments if in_system]
+    if segments[index][0]:
+        text = "\n".join(system[: index + 1])
+    else:
+        before = [text for in_system, text, _ in segments[: index + 1] if not in_system]
+        text = "\n".join(system) + "\n" + "\n".join(before)
+    return Breakpoint(prefix_key(fixed, text.encode()), estimate_tokens(text), ttl)
+
+
+def _tools(body: JsonObject) -> list[Any]:
+    tools = body.get("tools")
+    return tools if isinstance(tools, list) else []
+
+
+def _ttl(block: object) -> float | None:
+    """The TTL a block's `cache_control` asks for, or None when the block is not a breakpoint."""
+    control = block.get("cache_control") if isinstance(block, dict) else None
+    if control is None:
+        return None
+    if not isinstance(control, dict) or control.get("type") != "ephemeral":
+        raise BadRequest("cache_control: expected {type: ephemeral, ttl?: 5m | 1h}", "cache_control")
+    ttl = control.get("ttl", "5m")
+    if ttl not in TTLS:
+        raise BadRequest("cache_control.ttl: expected 5m or 1h", "cache_control")
+    return TTLS.get(ttl, FIVE_MINUTES)
 
 
 def rate_headers(meta: ReplyMeta) -> dict[str, str]:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aexy_dev.simulator.prompt_cache import NO_CACHING, CachePlan
+
 JsonObject = dict[str, Any]
 
 
@@ -30,6 +32,7 @@ class Call:
     max_tokens: int | None = None
     tool_name: str | None = None
     stream: bool = False
+    cache: CachePlan = NO_CACHING
 
     def matches(self, needle: str | None, title: str) -> bool:
         """Whether a fault's `match` applies: a substring of the prompt, or the schema's title."""

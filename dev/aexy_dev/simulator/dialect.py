@@ -30,8 +30,17 @@ class ReplyMeta:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """`input_tokens` counts every prompt token; the cache figures are parts of it."""
+
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+
+    @property
+    def uncached_input_tokens(self) -> int:
+        return self.input_tokens - self.cache_read_tokens - self.cache_write_tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from aexy_dev.simulator.call import BadRequest, Call, estimate_tokens, require_o
 from aexy_dev.simulator.config import SimulatorConfig
 from aexy_dev.simulator.dialect import Dialect, ErrorSpec, Listing, ReplyMeta, Usage
 from aexy_dev.simulator.faults import ANSWER_KINDS, FaultPlan, Step, no_headers
+from aexy_dev.simulator.prompt_cache import PromptCache
 from aexy_dev.simulator.stats import LastRequest, SimStats
 from aexy_dev.simulator.window import RateWindow, whole_seconds
 
@@ -40,6 +41,8 @@ class Outcome:
     retry_after: str | None = None
     headers: Mapping[str, str] = field(default_factory=no_headers)
     delay_s: float = 0.0
+    part: str | None = None
+    """For `invalid_part`: the part of a fused answer to break (None: the first)."""
 
 
 class Engine:
@@ -55,6 +58,7 @@ class Engine:
         self.plan = FaultPlan(config.error_rate, config.seed)
         self.window = RateWindow(config.rpm)
         self.answers = AnswerBook()
+        self.prompt_cache = PromptCache()
         self._ids = itertools.count(1)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -131,6 +135,7 @@ class Engine:
         self.plan.clear_script()
         self.plan.clear_rules()
         self.window.clear()
+        self.prompt_cache.clear()
 
     def _meta(self, now: float, elapsed: float, outcome: Outcome) -> ReplyMeta:
         rate = self.window.snapshot(now)
@@ -149,16 +154,27 @@ class Engine:
         delay = step.delay_ms / 1000 if step.delay_ms is not None else self.config.latency_s
         retry = _retry_after(step)
         return Outcome(
-            step.kind, step.kind, call, title, retry_after=retry, headers=step.headers, delay_s=delay
+            step.kind,
+            step.kind,
+            call,
+            title,
+            retry_after=retry,
+            headers=step.headers,
+            delay_s=delay,
+            part=step.part,
         )
 
     def _answer(self, outcome: Outcome, call: Call, meta: ReplyMeta, now: float) -> web.Response:
-        answer = self.answers.for_kind(outcome.kind, call)
+        answer = self.answers.for_kind(outcome.kind, call, outcome.part)
         if call.max_tokens is not None and answer.tokens > call.max_tokens:
             answer = answer.truncated(call.max_tokens)
-        usage = Usage(estimate_tokens(call.prompt), answer.tokens)
+        cached = self.prompt_cache.use(call.cache, call.prompt, now)
+        usage = Usage(
+            estimate_tokens(call.prompt), answer.tokens, cached.read, cached.written, cached.written_1h
+        )
         self.window.spend(now, usage.input_tokens + usage.output_tokens)
         self.stats.add_tokens(usage.input_tokens, usage.output_tokens)
+        self.stats.add_cache_tokens(usage.cache_read_tokens, usage.cache_write_tokens)
         response = self.dialect.reply(call, answer, usage, meta)
         label = "max_tokens" if answer.finish == "length" else outcome.label
         self.stats.record(response.status, label, outcome.title)

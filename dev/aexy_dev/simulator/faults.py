@@ -1,10 +1,12 @@
 """What goes wrong, and when: the test script, persistent rules and seeded random faults.
 
 A script step or rule is JSON: `{"kind": ..., "retry_after": 2.5?, "delay_ms": 100?, "headers": {..}?,
-"match": "substring"?}`. A step applies once, to the first request whose prompt contains `match`
-(or whose schema title equals it); a rule applies to every matching request until cleared.
+"match": "substring"?, "part": "skill_extraction"?}`. A step applies once, to the first request
+whose prompt contains `match` (or whose schema title equals it) and whose schema has the property
+`part`; a rule applies to every matching request until cleared.
 The kinds `expired` and `canceled` apply to requests inside a Message Batch only (their result
-type); direct requests pass them by.
+type); direct requests pass them by. `invalid_part` breaks one part of a fused answer (the part named
+by `part`, else the first) and leaves the others valid; on any other schema it is `invalid_output`.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ FaultKind = Literal[
     "bad_request",
     "not_found",
     "invalid_output",
+    "invalid_part",
     "injection_echo",
     "expired",
     "canceled",
 ]
 KINDS: frozenset[str] = frozenset(get_args(FaultKind))
-ANSWER_KINDS: frozenset[str] = frozenset({"ok", "invalid_output", "injection_echo"})
+ANSWER_KINDS: frozenset[str] = frozenset({"ok", "invalid_output", "invalid_part", "injection_echo"})
 BATCH_ONLY_KINDS: frozenset[str] = frozenset({"expired", "canceled"})
 RANDOM_KINDS: tuple[FaultKind, ...] = ("rate_limit", "overloaded", "server_error")
 NO_HEADERS: Mapping[str, str] = MappingProxyType({})
@@ -53,14 +56,24 @@ class Step:
     delay_ms: float | None = None
     headers: Mapping[str, str] = field(default_factory=no_headers)
     match: str | None = None
+    part: str | None = None
 
     def applies_to(self, call: Call, title: str, batched: bool = False) -> bool:
-        return (batched or self.kind not in BATCH_ONLY_KINDS) and call.matches(self.match, title)
+        return (
+            (batched or self.kind not in BATCH_ONLY_KINDS)
+            and call.matches(self.match, title)
+            and (self.part is None or self.part in _properties(call))
+        )
 
     def as_json(self) -> dict[str, Any]:
         fields = {"kind": self.kind, "retry_after": self.retry_after, "delay_ms": self.delay_ms}
-        extra = {"headers": dict(self.headers), "match": self.match}
+        extra = {"headers": dict(self.headers), "match": self.match, "part": self.part}
         return {key: value for key, value in {**fields, **extra}.items() if value not in (None, {})}
+
+
+def _properties(call: Call) -> dict[str, Any]:
+    properties = call.schema.get("properties") if call.schema is not None else None
+    return properties if isinstance(properties, dict) else {}
 
 
 def parse_steps(body: object, key: str) -> list[Step]:
@@ -83,6 +96,7 @@ def parse_step(item: object) -> Step:
         delay_ms=_number(item, "delay_ms"),
         headers=_headers(item.get("headers")),
         match=_match(item.get("match")),
+        part=_part(item.get("part")),
     )
 
 
@@ -101,6 +115,12 @@ def _headers(value: object) -> Mapping[str, str]:
     if not isinstance(value, dict):
         raise ValueError("headers must be an object of header names to values")
     return MappingProxyType({str(name): str(text) for name, text in value.items()})
+
+
+def _part(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError("part must be a string (an analysis type of the fused schema)")
+    return value or None
 
 
 def _match(value: object) -> str | None:

@@ -1,4 +1,5 @@
-"""The OpenAI Chat Completions API (and compatible servers): `POST /v1/chat/completions`."""
+"""The OpenAI Chat Completions API (and compatible servers): `POST /v1/chat/completions`, with
+automatic prompt caching (`prompt_cache`) reported as `prompt_tokens_details.cached_tokens`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import orjson
 from aiohttp import web
 
 from aexy_dev.simulator.answers import Answer
@@ -29,6 +31,7 @@ from aexy_dev.simulator.dialect import (
     json_response,
     with_extra,
 )
+from aexy_dev.simulator.prompt_cache import CachePlan
 
 MODELS = ("gpt-4o-mini", "gpt-4o")
 QUOTA_MESSAGE = (
@@ -77,13 +80,16 @@ class OpenAIDialect:
         check_temperature(body.get("temperature"))
         name, schema = response_schema(body.get("response_format"))
         limit = optional_int(body, "max_completion_tokens") or optional_int(body, "max_tokens")
+        model = require_str(body, "model")
+        seed = orjson.dumps([model, body.get("response_format"), body.get("tools")])
         return Call(
-            model=require_str(body, "model"),
+            model=model,
             prompt=messages_text(messages),
             last_user=last_user_text(messages),
             schema=schema,
             schema_name=name,
             max_tokens=limit,
+            cache=CachePlan(automatic_seed=seed),
         )
 
     def reply(self, call: Call, answer: Answer, usage: Usage, meta: ReplyMeta) -> web.Response:
@@ -140,7 +146,7 @@ def usage_json(usage: Usage) -> JsonObject:
         "prompt_tokens": usage.input_tokens,
         "completion_tokens": usage.output_tokens,
         "total_tokens": usage.input_tokens + usage.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_tokens, "audio_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
     }
 

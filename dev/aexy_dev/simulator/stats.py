@@ -58,7 +58,12 @@ class SimStats:
     by_kind: Counter[str] = field(default_factory=Counter)
     by_schema: Counter[str] = field(default_factory=Counter)
     tokens_in: int = 0
+    """Every prompt token, cached or not."""
     tokens_out: int = 0
+    tokens_cache_read: int = 0
+    """The part of `tokens_in` read from the prompt cache."""
+    tokens_cache_write: int = 0
+    """The part of `tokens_in` written to the prompt cache."""
     last: LastRequest | None = None
     completions: int = 0
     """Requests to the completion endpoint itself (`total` also counts batched requests answered)."""
@@ -76,6 +81,10 @@ class SimStats:
         self.tokens_in += tokens_in
         self.tokens_out += tokens_out
 
+    def add_cache_tokens(self, read: int, written: int) -> None:
+        self.tokens_cache_read += read
+        self.tokens_cache_write += written
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "total": self.total,
@@ -84,12 +93,15 @@ class SimStats:
             "by_schema": dict(sorted(self.by_schema.items())),
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
+            "tokens_cache_read": self.tokens_cache_read,
+            "tokens_cache_write": self.tokens_cache_write,
             "completions": self.completions,
             "batches": dict(sorted(self.batches.items())),
         }
 
     def clear(self) -> None:
         self.total = self.tokens_in = self.tokens_out = self.completions = 0
+        self.tokens_cache_read = self.tokens_cache_write = 0
         self.batches.clear()
         self.by_status.clear()
         self.by_kind.clear()

@@ -4,6 +4,8 @@ No network, no API key, no randomness: the same request always gives the same JS
 type maps to one function of a role-named module (`ANALYZERS`); every text field of a result says
 it comes from rules ("rules: ..."), so nobody mistakes it for a model's answer.
 
+A fused call (`ProviderCall.analysis_types`) is answered with one result per analysis it names.
+
 Odd input never crashes the provider: the readers treat malformed figures as missing, and should
 an analyzer still fail, the result for the same type with empty content and context (neutral,
 low-confidence defaults) is returned instead. Only when even that fails is `BadRequest` raised.
@@ -15,6 +17,8 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+
+import orjson
 
 from gateway.errors import BadRequest
 from gateway.providers.base import ProviderCall, ProviderReply
@@ -91,6 +95,20 @@ def _defaults(analyzer: Analyzer, request: AnalysisRequest) -> ResultModel:
         ) from exc
 
 
+def answer_call(call: ProviderCall) -> str:
+    """The reply's JSON: the result for the call's request, or for a fused call one property per
+    analysis (`gateway/prompts/fused.py`), each the result for the request as that analysis."""
+    if not call.analysis_types:
+        return analyze_request(call.request).model_dump_json()
+    results = {
+        kind.value: analyze_request(call.request.model_copy(update={"analysis_type": kind})).model_dump(
+            mode="json"
+        )
+        for kind in call.analysis_types
+    }
+    return orjson.dumps(results).decode()
+
+
 class RulesProvider:
     """A `Provider` that answers every analysis type from deterministic rules."""
 
@@ -103,8 +121,8 @@ class RulesProvider:
         return MODEL_NAME
 
     async def analyze(self, call: ProviderCall) -> ProviderReply:
-        result = await asyncio.to_thread(analyze_request, call.request)
-        return ProviderReply(text=result.model_dump_json(), input_tokens=0, output_tokens=0, model=MODEL_NAME)
+        text = await asyncio.to_thread(answer_call, call)
+        return ProviderReply(text=text, input_tokens=0, output_tokens=0, model=MODEL_NAME)
 
     async def is_available(self) -> bool:
         return True

@@ -443,6 +443,16 @@ class App:
         update = {"llm_provider": name, "llm_fallback_providers": fallbacks}
         return App(self._settings.model_copy(update=update))
 
+    def with_topic_suffix(self, suffix: str) -> App:
+        """The same composition with `.suffix` on every topic's name (the demo on a broker it shares)."""
+        names = {field: getattr(self._settings, field) for field in type(self._settings).model_fields}
+        update = {
+            f: f"{name}.{suffix}"
+            for f, name in names.items()
+            if f.startswith("topic_") and isinstance(name, str)
+        }
+        return App(self._settings.model_copy(update=update))
+
     @property
     def processor(self) -> ProcessorConfig:
         """The stream processor's config; its `topics` name every topic of the pipeline."""

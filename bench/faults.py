@@ -3,7 +3,7 @@ not hang.
 
 1. faults: the processor (in this process) on a local broker, a simulated Anthropic provider in its
    own process answering in 200 ms with 30% random faults (429 with Retry-After 1 s, 529, 500),
-   MAX_IN_FLIGHT=64, N commits of unique content (3 provider calls each), the gateway's default
+   MAX_IN_FLIGHT=64, N commits of unique content (3 analyses each, in one fused call), the gateway's default
    retries and the processor's retry topic (base 1 s): seconds until every request ended (a result
    or a dead letter), once with the default circuit breaker and once with the breaker off
    (`failure_threshold` out of reach); the ratio, and the requests the open circuit refused.
@@ -60,6 +60,8 @@ from gateway.providers.claude import ClaudeProvider
 from schemas.events import parse_code_change
 
 IN_FLIGHT = 64
+SHUTDOWN_COMMITS = 100
+"""More commits than calls in flight: each commit's three analyses are one fused call."""
 FAULT_RATE = 0.3
 LATENCY_MS = 200
 SLOW_MS = 3000
@@ -238,7 +240,8 @@ async def stop_once(kill_broker: bool, workdir: Path) -> dict[str, Any]:
     try:
         topics = Topics(partitions=4).with_suffix(uuid.uuid4().hex[:8])
         await ensure_topics(broker.bootstrap_servers, topics)
-        await publish(broker.bootstrap_servers, topics.code_changes, [commit_event(n) for n in range(40)])
+        commits = [commit_event(n) for n in range(SHUTDOWN_COMMITS)]
+        await publish(broker.bootstrap_servers, topics.code_changes, commits)
         async with simulator(SLOW_MS, 0.0) as base_url:
             port = 20000 + os.getpid() % 20000
             env = cli_environment(broker.bootstrap_servers, topics, base_url, port)

@@ -32,6 +32,7 @@ from schemas.results.hiring import JobDescriptionResult
 from schemas.types import AnalysisType
 from tests.conftest import free_port
 from tests.dashboard import samples
+from tests.plugins.kafka import KafkaBroker
 
 PASS_THROUGH = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 AUTHOR = "mona@example.com"
@@ -159,6 +160,29 @@ async def test_short_demo_shows_every_result_and_a_summary_and_leaves_nothing_ru
 
 
 @pytest.mark.slow  # a second whole demo (its own broker), on a provider that answers in 300 ms
+async def test_the_demo_runs_on_a_broker_of_yours_twice_each_time_on_topics_of_its_own(
+    kafka: KafkaBroker, tmp_path: Path
+) -> None:
+    """`--bootstrap-servers`: the session's broker (Apache Kafka where Java and Maven are) instead of
+    an embedded Tansu; a second run counts only its own results, and the broker keeps running."""
+    repo = make_repo(tmp_path / "repo", commits=2)
+    runs = []
+    for _ in range(2):
+        process = await start_demo(tmp_path, "--short", "--repo", str(repo), "--bootstrap-servers",
+                                   kafka.bootstrap_servers, OLLAMA_BASE_URL=closed_port_url())  # fmt: skip
+        lines: list[str] = []
+        code, err = await finish(process, lines)
+        assert code == 0, err
+        runs.append(lines)
+    for lines in runs:
+        assert any(line.startswith(f"broker: {kafka.bootstrap_servers} (yours;") for line in lines), lines[:6]
+        done = summary(lines)
+        assert (int(done[2]), int(done[3])) == (2 + len(SHORT_EXAMPLES), 2 + len(SHORT_EXAMPLES))
+        assert int(done[4]) == len(results(lines)) and int(done[5]) == 0
+        assert lines[-1] == f"the broker at {kafka.bootstrap_servers} keeps running, with the demo's topics"
+    assert summary(runs[0])[4] == summary(runs[1])[4]  # the second saw none of the first's results
+
+
 async def test_ctrl_c_with_calls_in_flight_exits_cleanly_and_stops_the_broker(tmp_path: Path) -> None:
     """Ollama (the simulator, 300 ms a call, one call at a time) is chosen because it answers; SIGINT
     after the first result: the demo stops early, says so, and leaves no broker behind."""

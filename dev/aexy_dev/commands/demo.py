@@ -8,7 +8,8 @@ commits of a repository (by default the current directory; if that is none, no c
 they arrive; the results dashboard (`aexy-stream dashboard`) runs beside it, on DASHBOARD_PORT if
 that is free. It ends when every result and dead letter
 the processor wrote has arrived (with --stay: on Ctrl-C after that, the dashboard still up), or on
-Ctrl-C/SIGTERM, with a summary, and stops the broker.
+Ctrl-C/SIGTERM, with a summary, and stops the broker. With --bootstrap-servers it runs on that broker
+instead (topics of its own there, left in place).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -76,6 +77,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cmd.add_argument(
         "--stay", action="store_true", help="after the run, keep the broker and the dashboard up until Ctrl-C"
     )
+    cmd.add_argument(
+        "--bootstrap-servers",
+        metavar="HOST:PORT",
+        help="run on this broker (say `aexy-stream broker --engine kafka`) instead of an embedded Tansu;"
+        " the demo's topics there get a suffix of their own",
+    )
     cmd.set_defaults(handler=run)
 
 
@@ -83,15 +90,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, app: App) -> int:
     quiet_kafka()
     count = args.commits or (SHORT_COMMITS if args.short else DEFAULT_COMMITS)
+    servers: str | None = args.bootstrap_servers
+    if servers:
+        app = app.with_topic_suffix(f"demo-{uuid.uuid4().hex[:8]}")
     try:
-        return asyncio.run(demo(app, args.repo, count, args.short, args.stay))
+        return asyncio.run(demo(app, args.repo, count, args.short, args.stay, servers))
     except GitError as exc:
         return fail(str(exc), EXIT_USAGE)
     except (BrokerStartError, KafkaError, PublishError, OSError, LookupError, RuntimeError) as exc:
         return fail(f"demo failed: {type(exc).__name__}: {exc}")
 
 
-async def demo(app: App, repo: Path | None, count: int, short: bool, stay: bool = False) -> int:
+async def demo(
+    app: App, repo: Path | None, count: int, short: bool, stay: bool = False, servers: str | None = None
+) -> int:
     stop = stop_on_signals()
     console = Console(highlight=False)
     commits = await asyncio.to_thread(read_commits, repo, count, app.max_patch_bytes)
@@ -100,20 +112,44 @@ async def demo(app: App, repo: Path | None, count: int, short: bool, stay: bool 
     feed = _feed(config, commits.events, short)
     for line in _intro(app.redis_url, config.topics, choice, commits, feed):
         say(console, line)
-    async with EmbeddedBroker() as broker:
-        pid = broker.pid
-        say(console, _broker_line(broker))
+    async with _broker(servers, config.topics) as broker:
+        say(console, broker.line)
         on_broker = app.with_provider(choice.name, choice.fallbacks)
-        await ensure_topics(broker.bootstrap_servers, config.topics)
-        async with _dashboard(app.dashboard, broker.bootstrap_servers) as url:
+        await ensure_topics(broker.servers, config.topics)
+        async with _dashboard(app.dashboard, broker.servers) as url:
             say(console, f"dashboard: {url} (the results as a live page: teams, people, the feed)")
-            outcome = await _run(on_broker, broker.bootstrap_servers, feed, console, stop)
+            outcome = await _run(on_broker, broker.servers, feed, console, stop)
             say(console, outcome.summary.line(len(feed.records), outcome.seconds, outcome.interrupted))
             if stay and not stop.is_set():
                 say(console, f"the dashboard stays at {url} until Ctrl-C")
                 await stop.wait()
-    say(console, f"broker stopped (pid {pid} exited)")
+    say(console, broker.end_line)
     return 0
+
+
+@dataclass(slots=True)
+class DemoBroker:
+    """Where the demo's broker is, and what the demo says of it at its start and at its end."""
+
+    servers: str
+    line: str
+    end_line: str
+
+
+@asynccontextmanager
+async def _broker(servers: str | None, topics: Topics) -> AsyncIterator[DemoBroker]:
+    """The broker the demo runs on: the one at `servers`, left running, or an embedded Tansu."""
+    if servers:
+        yield DemoBroker(
+            servers,
+            f"broker: {servers} (yours; the demo's topics there end in {topics.results.rsplit('.', 1)[1]})",
+            f"the broker at {servers} keeps running, with the demo's topics",
+        )
+        return
+    async with EmbeddedBroker() as embedded:
+        broker, pid = DemoBroker(embedded.bootstrap_servers, _broker_line(embedded), ""), embedded.pid
+        yield broker
+    broker.end_line = f"broker stopped (pid {pid} exited)"
 
 
 async def _run(

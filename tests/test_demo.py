@@ -183,6 +183,7 @@ async def test_the_demo_runs_on_a_broker_of_yours_twice_each_time_on_topics_of_i
     assert summary(runs[0])[4] == summary(runs[1])[4]  # the second saw none of the first's results
 
 
+@pytest.mark.slow  # several seconds: run in CI and by `make test-all`
 async def test_ctrl_c_with_calls_in_flight_exits_cleanly_and_stops_the_broker(tmp_path: Path) -> None:
     """Ollama (the simulator, 300 ms a call, one call at a time) is chosen because it answers; SIGINT
     after the first result: the demo stops early, says so, and leaves no broker behind."""
@@ -241,6 +242,7 @@ async def test_a_path_that_is_no_repository_is_one_line_and_exit_2(tmp_path: Pat
     assert not any(line.startswith("broker:") for line in lines)  # nothing was started
 
 
+@pytest.mark.slow  # several seconds: run in CI and by `make test-all`
 async def test_outside_a_repository_by_default_it_says_so_and_runs_the_examples(tmp_path: Path) -> None:
     """`make demo` in an unpacked archive: no `--repo`, and the current directory is no repository."""
     process = await start_demo(

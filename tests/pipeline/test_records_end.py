@@ -149,6 +149,7 @@ async def test_a_number_no_json_writer_takes_is_dead_lettered_with_the_activity_
     assert {orjson.loads(r.value)["source"]["offset"] for r in results} == {1}
 
 
+@pytest.mark.slow  # several seconds: run in CI and by `make test-all`
 async def test_the_counters_of_records_written_equal_what_the_topics_hold(
     kafka: KafkaBroker, topics: Topics, sim: SimulatorHandle
 ) -> None:

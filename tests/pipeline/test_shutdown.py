@@ -38,6 +38,7 @@ from tests.plugins.kafka import KafkaBroker, produce, unique_topics
 GRACE_S = 2.0
 
 
+@pytest.mark.slow  # several seconds: run in CI and by `make test-all`
 async def test_a_stop_starts_no_new_call_and_parks_what_did_not_start(
     kafka: KafkaBroker, topics: Topics
 ) -> None:

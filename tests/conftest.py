@@ -1,4 +1,5 @@
-"""Shared fixtures: real Redis (the machine's server, or a private one started here)."""
+"""Shared fixtures: real Redis (the machine's server, or a private one started here), and a provider
+simulator per protocol speaking its real wire protocol."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
+from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from gateway.metrics import GatewayMetrics
 from tests.corpora import LIBUV_BUNDLE
 
@@ -41,6 +43,24 @@ async def redis_client() -> AsyncIterator[Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
+
+
+@pytest.fixture
+async def claude_sim() -> AsyncIterator[SimulatorHandle]:
+    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
+    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def openai_sim() -> AsyncIterator[SimulatorHandle]:
+    async with running_simulator(SimulatorConfig(protocol="openai")) as sim:
+        yield sim
 
 
 @pytest.fixture

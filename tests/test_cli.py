@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorHandle
 from tests.conftest import free_port
 
 CODE = "import flask\n\ndef index(x):\n    if x:\n        return 1\n    return 2\n"
@@ -28,12 +27,6 @@ async def cli(*args: str, stdin: str = "", cwd: Path | None = None, **env: str) 
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
-
-
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
 
 
 async def test_analyze_prints_the_envelope_with_the_rules_provider(tmp_path: Path) -> None:

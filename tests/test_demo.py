@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -292,12 +291,6 @@ def test_webhook_examples_are_deliveries_with_event_header_and_repository_key() 
 
 
 # -- which provider ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
-        yield sim
 
 
 async def test_a_key_means_claude_with_rules_behind_it() -> None:

@@ -53,12 +53,6 @@ def code_requests(content: str = DIFF, kinds: tuple[AnalysisType, ...] = CODE) -
     ]
 
 
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
 def claude(sim: SimulatorHandle) -> Provider:
     return ClaudeProvider(ProviderConfig("claude", "claude-sonnet-5-5", sim.base_url, "sk-test", 5.0))
 

@@ -58,18 +58,6 @@ def request(
     return AnalysisRequest.model_validate(fields)
 
 
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
-        yield sim
-
-
 def claude(sim: SimulatorHandle) -> Provider:
     return ClaudeProvider(ProviderConfig("claude", "claude-sonnet-5-5", sim.base_url, API_KEY, 5.0))
 

@@ -8,7 +8,6 @@ out here rather than read from `gateway.pricing`.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from types import MappingProxyType
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorHandle
 from aexy_stream.compose import gateway_config
 from aexy_stream.settings import Settings
 from gateway.cache.layered import LayeredCache
@@ -66,29 +65,17 @@ def cache_counts(reply: ProviderReply) -> tuple[int, int]:
     return reply.cache_read_tokens, reply.cache_write_tokens
 
 
-@pytest.fixture
-async def anthropic_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def openai_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="openai")) as sim:
-        yield sim
-
-
 # --- Claude: the request marks the static prefix -------------------------------------------------
 
 
-async def test_claude_sends_the_system_prompt_first_as_a_marked_block(anthropic_sim: SimulatorHandle) -> None:
-    provider = claude(anthropic_sim)
+async def test_claude_sends_the_system_prompt_first_as_a_marked_block(claude_sim: SimulatorHandle) -> None:
+    provider = claude(claude_sim)
     call = fused_call("def add(a, b):\n    return a + b\n")
     try:
         await provider.analyze(call)
     finally:
         await provider.aclose()
-    last = anthropic_sim.engine.stats.last
+    last = claude_sim.engine.stats.last
     assert last is not None
     body: dict[str, Any] = last.as_json()["body"]
     assert body["system"] == [{"type": "text", "text": call.system, "cache_control": {"type": "ephemeral"}}]
@@ -97,9 +84,9 @@ async def test_claude_sends_the_system_prompt_first_as_a_marked_block(anthropic_
 
 
 async def test_claude_first_call_writes_the_prefix_and_the_next_reads_it(
-    anthropic_sim: SimulatorHandle,
+    claude_sim: SimulatorHandle,
 ) -> None:
-    provider = claude(anthropic_sim)
+    provider = claude(claude_sim)
     try:
         first = await provider.analyze(fused_call("def add(a, b):\n    return a + b\n"))
         second = await provider.analyze(fused_call("def sub(a, b):\n    return a - b\n"))
@@ -110,14 +97,14 @@ async def test_claude_first_call_writes_the_prefix_and_the_next_reads_it(
     assert cache_counts(first) == (0, prefix)
     assert cache_counts(second) == (prefix, 0)
     assert second.input_tokens > prefix  # every prompt token: the cached prefix and the material
-    stats = anthropic_sim.stats()
+    stats = claude_sim.stats()
     assert (stats["tokens_cache_read"], stats["tokens_cache_write"]) == (prefix, prefix)
     assert stats["tokens_in"] == first.input_tokens + second.input_tokens
     assert stats["completions"] == 2
 
 
-async def test_claude_prompts_below_the_minimum_length_are_not_cached(anthropic_sim: SimulatorHandle) -> None:
-    sonnet, haiku = claude(anthropic_sim), claude(anthropic_sim, "claude-haiku-4-5")
+async def test_claude_prompts_below_the_minimum_length_are_not_cached(claude_sim: SimulatorHandle) -> None:
+    sonnet, haiku = claude(claude_sim), claude(claude_sim, "claude-haiku-4-5")
     try:
         singles = [await sonnet.analyze(single_call(f"x = {n}\n")) for n in range(2)]
         fused = [await haiku.analyze(fused_call(f"y = {n}\n")) for n in range(2)]
@@ -128,14 +115,14 @@ async def test_claude_prompts_below_the_minimum_length_are_not_cached(anthropic_
     assert sim_tokens(fused_prompt(PAIR).system) < 4096  # Haiku 4.5's minimum
     assert [cache_counts(reply) for reply in singles + fused] == [(0, 0)] * 4
     assert all(reply.input_tokens > 0 for reply in singles + fused)
-    assert anthropic_sim.stats()["tokens_cache_write"] == 0
+    assert claude_sim.stats()["tokens_cache_write"] == 0
 
 
-async def test_claude_cache_entry_expires_after_five_idle_minutes(anthropic_sim: SimulatorHandle) -> None:
-    engine = anthropic_sim.engine
+async def test_claude_cache_entry_expires_after_five_idle_minutes(claude_sim: SimulatorHandle) -> None:
+    engine = claude_sim.engine
     now = [1000.0]
     engine.clock = lambda: now[0]
-    provider = claude(anthropic_sim)
+    provider = claude(claude_sim)
     try:
         written = await provider.analyze(fused_call("a = 1\n"))
         now[0] += 299.0
@@ -155,9 +142,9 @@ async def test_claude_cache_entry_expires_after_five_idle_minutes(anthropic_sim:
     ]
 
 
-async def test_claude_another_set_of_analyses_is_another_prefix(anthropic_sim: SimulatorHandle) -> None:
+async def test_claude_another_set_of_analyses_is_another_prefix(claude_sim: SimulatorHandle) -> None:
     other = (AnalysisType.CODE_QUALITY, AnalysisType.CODE_COMPLEXITY)
-    provider = claude(anthropic_sim)
+    provider = claude(claude_sim)
     try:
         await provider.analyze(fused_call("b = 1\n"))
         reply = await provider.analyze(fused_call("b = 2\n", other))
@@ -224,11 +211,11 @@ class SettlingLimiter(BudgetLimiter):
         await super().settle(permit, actual_tokens)
 
 
-async def test_claude_cache_reads_are_not_settled_on_the_limiter(anthropic_sim: SimulatorHandle) -> None:
+async def test_claude_cache_reads_are_not_settled_on_the_limiter(claude_sim: SimulatorHandle) -> None:
     """Anthropic counts cache writes, not cache reads, toward its input-token rate limit
     (platform.claude.com/docs/en/api/rate-limits)."""
     limiter = SettlingLimiter("claude")
-    gateway = gateway_for(claude(anthropic_sim, OPUS_5), GatewayMetrics(CollectorRegistry()), limiter)
+    gateway = gateway_for(claude(claude_sim, OPUS_5), GatewayMetrics(CollectorRegistry()), limiter)
     kind = AnalysisType.CODE_QUALITY
     try:
         first = await gateway.analyze(AnalysisRequest(analysis_type=kind, content="f = 1\n"))
@@ -236,7 +223,7 @@ async def test_claude_cache_reads_are_not_settled_on_the_limiter(anthropic_sim: 
     finally:
         await gateway.aclose()
     prefix = sim_tokens(prompt_for(kind).system)
-    assert anthropic_sim.stats()["tokens_cache_read"] == prefix  # the second call read the prefix
+    assert claude_sim.stats()["tokens_cache_read"] == prefix  # the second call read the prefix
     assert limiter.settled == [
         first.input_tokens + first.output_tokens,  # the cache write counts
         second.input_tokens - prefix + second.output_tokens,
@@ -261,15 +248,15 @@ def documented_cost(input_tokens: int, output_tokens: int, read: int, written: i
     ) / 1e6
 
 
-async def test_gateway_prices_cache_writes_and_reads_and_counts_them(anthropic_sim: SimulatorHandle) -> None:
+async def test_gateway_prices_cache_writes_and_reads_and_counts_them(claude_sim: SimulatorHandle) -> None:
     metrics = GatewayMetrics(CollectorRegistry())
-    gateway = gateway_for(claude(anthropic_sim, OPUS_5), metrics)  # Opus 5 caches from 512 tokens
+    gateway = gateway_for(claude(claude_sim, OPUS_5), metrics)  # Opus 5 caches from 512 tokens
     kind = AnalysisType.CODE_QUALITY
     try:
         first = await gateway.analyze(AnalysisRequest(analysis_type=kind, content="d = 1\n"))
-        written = anthropic_sim.stats()["tokens_cache_write"]
+        written = claude_sim.stats()["tokens_cache_write"]
         second = await gateway.analyze(AnalysisRequest(analysis_type=kind, content="d = 2\n"))
-        read = anthropic_sim.stats()["tokens_cache_read"]
+        read = claude_sim.stats()["tokens_cache_read"]
     finally:
         await gateway.aclose()
     prefix = sim_tokens(prompt_for(kind).system)
@@ -297,9 +284,9 @@ async def test_gateway_prices_cache_writes_and_reads_and_counts_them(anthropic_s
     assert sample("aexy_llm_cost_usd_total", **labels) == pytest.approx(first.cost_usd + second.cost_usd)
 
 
-async def test_a_gateway_cache_hit_spends_no_prompt_cache_tokens(anthropic_sim: SimulatorHandle) -> None:
+async def test_a_gateway_cache_hit_spends_no_prompt_cache_tokens(claude_sim: SimulatorHandle) -> None:
     metrics = GatewayMetrics(CollectorRegistry())
-    gateway = gateway_for(claude(anthropic_sim, OPUS_5), metrics)
+    gateway = gateway_for(claude(claude_sim, OPUS_5), metrics)
     request = AnalysisRequest(analysis_type=AnalysisType.CODE_QUALITY, content="e = 1\n")
     try:
         await gateway.analyze(request)
@@ -311,7 +298,7 @@ async def test_a_gateway_cache_hit_spends_no_prompt_cache_tokens(anthropic_sim: 
     written = metrics.registry.get_sample_value(
         "aexy_llm_prompt_cache_tokens_total", {"provider": "claude", "model": OPUS_5, "operation": "write"}
     )
-    assert written == anthropic_sim.stats()["tokens_cache_write"] > 0
+    assert written == claude_sim.stats()["tokens_cache_write"] > 0
 
 
 # --- pricing ------------------------------------------------------------------------------------------

@@ -8,14 +8,13 @@ against the ollama-protocol one). What the simulator recorded must hold none of 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
+from aexy_dev.simulator import SimulatorHandle
 from aexy_stream.compose import gateway_config, local_providers
 from aexy_stream.settings import Settings
 from consumers.config import RoutingConfig
@@ -39,18 +38,6 @@ from tests.support.credentials import CONTEXTS, Credential, corpus, secrets_of
 
 CORPUS = corpus()
 ROUTING = RoutingConfig()
-
-
-@pytest.fixture
-async def claude_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="anthropic")) as sim:
-        yield sim
-
-
-@pytest.fixture
-async def ollama_sim() -> AsyncIterator[SimulatorHandle]:
-    async with running_simulator(SimulatorConfig(protocol="ollama")) as sim:
-        yield sim
 
 
 def claude(sim: SimulatorHandle) -> Provider:

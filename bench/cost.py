@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import sys
 import tempfile
@@ -31,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +41,7 @@ from prometheus_client import CollectorRegistry
 from aexy_dev.broker.tansu import EmbeddedBroker
 from aexy_dev.simulator import SimulatorConfig, SimulatorHandle, running_simulator
 from aexy_stream import gc_tuning
+from bench.pipeline_support.scripts import script
 from consumers.config import RoutingConfig
 from consumers.routing import CODE_CHANGE_ANALYSES, route_code_change
 from consumers.topics import ensure_topics
@@ -50,17 +49,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.pricing import DEFAULT_PRICES, cost_usd
 from producers.git import GitRange, iter_code_changes
 
-
-def _history() -> ModuleType:
-    """`bench/history.py`, for its libuv loading and in-process replay (a script, not a module)."""
-    spec = importlib.util.spec_from_file_location("bench_history", HERE / "history.py")
-    assert spec is not None and spec.loader is not None
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-history = _history()
+history = script("history")  # libuv loading and in-process replay
 
 DEFAULT_COMMITS = 500
 MODES: Mapping[str, Mapping[str, str]] = {

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import logging
 import os
 import re
@@ -45,7 +44,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import urlparse
 
 # bench/gateway.py is named like the `gateway` package: keep this script's own folder off the import path
@@ -62,6 +60,7 @@ from aexy_dev.broker.tansu import EmbeddedBroker
 from aexy_stream import gc_tuning
 from aexy_stream.compose import App, LLMGateway
 from aexy_stream.settings import Settings
+from bench.pipeline_support.scripts import script
 from consumers.config import Topics
 from consumers.metrics import ProcessorMetrics
 from consumers.processor import Processor
@@ -70,17 +69,7 @@ from consumers.topics import ensure_topics
 from gateway.metrics import GatewayMetrics
 from tests.corpora import LIBUV_BUNDLE
 
-
-def _pipeline() -> ModuleType:
-    """`bench/pipeline.py`, for its broker helpers (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location("bench_pipeline", HERE / "pipeline.py")
-    assert spec is not None and spec.loader is not None
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pipeline = _pipeline()
+pipeline = script("pipeline")  # broker helpers
 
 REPO_NAME = "libuv/libuv"
 SINCE = "1970-01-01"
